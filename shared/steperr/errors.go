@@ -1,0 +1,93 @@
+// Package steperr holds the error types that the step Lambdas return at their
+// handler boundary.
+//
+// aws-lambda-go reports a returned error to Step Functions under the Go type
+// name of the error, and the state machine's Retry and Catch blocks match on
+// that name. The type names in this package are therefore a wire contract with
+// statemachine/definition.asl.json: renaming a type changes which states retry
+// and which are caught.
+package steperr
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+)
+
+// Names of the errors as Step Functions sees them.
+const (
+	// NameImageRejected is the error name of input that will never succeed.
+	NameImageRejected = "ImageRejected"
+	// NameDependencyUnavailable is the error name of a transient failure of
+	// S3, DynamoDB or SNS that is worth retrying.
+	NameDependencyUnavailable = "DependencyUnavailable"
+)
+
+// ImageRejected reports an upload that the pipeline will never process: the
+// retry of a rejection would fail the same way, so the state machine catches it
+// into the rejection branch instead of retrying.
+type ImageRejected struct {
+	// Reason is a sentence a person understands, stored on the item and sent
+	// in the failure notification.
+	Reason string
+}
+
+// Rejectf returns an [*ImageRejected] whose reason is formatted like fmt.Sprintf.
+func Rejectf(format string, args ...any) *ImageRejected {
+	return &ImageRejected{Reason: fmt.Sprintf(format, args...)}
+}
+
+func (e *ImageRejected) Error() string { return e.Reason }
+
+// DependencyUnavailable reports a failure of an AWS dependency that may pass:
+// throttling, a 5xx answer, a timeout or a refused connection. The state
+// machine retries it with backoff and, once the retries are spent, fails the
+// execution at that state so that a redrive resumes there.
+type DependencyUnavailable struct {
+	// Service names the dependency, such as "s3" or "dynamodb".
+	Service string
+	// Op names what was being done, such as "GetObject".
+	Op string
+	// Err is the underlying error.
+	Err error
+}
+
+func (e *DependencyUnavailable) Error() string {
+	return fmt.Sprintf("%s %s: %v", e.Service, e.Op, e.Err)
+}
+
+func (e *DependencyUnavailable) Unwrap() error { return e.Err }
+
+// Unavailable wraps err as a [*DependencyUnavailable] for service and op.
+func Unavailable(service, op string, err error) *DependencyUnavailable {
+	return &DependencyUnavailable{Service: service, Op: op, Err: err}
+}
+
+// Name returns the error name that Step Functions records for err when a
+// handler returns it: the name of its Go type, as aws-lambda-go reports it.
+func Name(err error) string {
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		return t.Elem().Name()
+	}
+	return t.Name()
+}
+
+// Boundary returns the error a handler should return for err: an
+// [*ImageRejected] or [*DependencyUnavailable] anywhere in err's chain is
+// returned itself, so that Step Functions sees its name rather than the name
+// of a wrapper; any other error is returned as it is.
+func Boundary(err error) error {
+	if err == nil {
+		return nil
+	}
+	var rejected *ImageRejected
+	if errors.As(err, &rejected) {
+		return rejected
+	}
+	var unavailable *DependencyUnavailable
+	if errors.As(err, &unavailable) {
+		return unavailable
+	}
+	return err
+}
