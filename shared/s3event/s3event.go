@@ -122,3 +122,8 @@ func PadSequencer(seq string) string {
 	}
 	return strings.Repeat("0", SequencerWidth-len(seq)) + seq
 }
+
+// PipeFilterPattern is the EventBridge Pipe's filter: only SQS records whose
+// body is an S3 ObjectCreated event start an execution. The deployed Pipe and
+// the local pipe use this same pattern.
+const PipeFilterPattern = `{"body":{"Records":{"eventName":[{"prefix":"ObjectCreated:"}]}}}`
