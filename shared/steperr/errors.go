@@ -9,9 +9,14 @@
 package steperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
 )
 
 // Names of the errors as Step Functions sees them.
@@ -89,5 +94,71 @@ func Boundary(err error) error {
 	if errors.As(err, &unavailable) {
 		return unavailable
 	}
+	var refused *DependencyRefused
+	if errors.As(err, &refused) {
+		return refused
+	}
 	return err
+}
+
+// NameDependencyRefused is the error name of an AWS dependency's answer that a
+// retry would not change, such as AccessDenied or a missing table.
+const NameDependencyRefused = "DependencyRefused"
+
+// DependencyRefused reports an AWS dependency's refusal that retrying would
+// not change: a permission, a missing resource, a malformed request. The state
+// machine does not retry it; the execution fails at that state, and once the
+// cause is fixed a redrive resumes there.
+type DependencyRefused struct {
+	Service string
+	Op      string
+	Err     error
+}
+
+func (e *DependencyRefused) Error() string {
+	return fmt.Sprintf("%s %s refused: %v", e.Service, e.Op, e.Err)
+}
+
+func (e *DependencyRefused) Unwrap() error { return e.Err }
+
+var (
+	retryables = retry.IsErrorRetryables(append([]retry.IsErrorRetryable{
+		retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			var status interface{ HTTPStatusCode() int }
+			if errors.As(err, &status) && status.HTTPStatusCode() >= 500 {
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		}),
+	}, retry.DefaultRetryables...))
+	throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
+)
+
+// FromAWS classifies an error returned by an AWS SDK call, after the SDK's own
+// retries: throttling, 5xx answers, timeouts and connection failures become a
+// [*DependencyUnavailable], which the state machine retries; any other answer
+// becomes a [*DependencyRefused]. A cancelled context is returned as it is.
+func FromAWS(service, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) ||
+		throttles.IsErrorThrottle(err) == aws.TrueTernary ||
+		retryables.IsErrorRetryable(err) == aws.TrueTernary {
+		return Unavailable(service, op, err)
+	}
+	var maxAttempts *retry.MaxAttemptsError
+	if errors.As(err, &maxAttempts) {
+		return Unavailable(service, op, err)
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return &DependencyRefused{Service: service, Op: op, Err: err}
+	}
+	// A transport failure the SDK did not classify, such as a refused
+	// connection after its retries: worth retrying.
+	return Unavailable(service, op, err)
 }

@@ -1,0 +1,182 @@
+package metadata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/imagepipe/imagepipe/shared/s3event"
+	"github.com/imagepipe/imagepipe/shared/steperr"
+	"github.com/imagepipe/imagepipe/shared/stepio"
+)
+
+// Item is an image's metadata as stored, keyed by ImageID.
+type Item struct {
+	ImageID        string           `dynamodbav:"imageId"`
+	UserID         string           `dynamodbav:"userId,omitempty"`
+	OriginalS3Key  string           `dynamodbav:"originalS3Key"`
+	ProcessedS3Key string           `dynamodbav:"processedS3Key,omitempty"`
+	Variants       []stepio.Variant `dynamodbav:"variants,omitempty"`
+	Status         string           `dynamodbav:"status"`
+	Reason         string           `dynamodbav:"reason,omitempty"`
+	Width          int              `dynamodbav:"width,omitempty"`
+	Height         int              `dynamodbav:"height,omitempty"`
+	Format         string           `dynamodbav:"format,omitempty"`
+	Bytes          int64            `dynamodbav:"bytes,omitempty"`
+	// Sequencer is the S3 event's sequencer, left-padded by
+	// s3event.PadSequencer so that stored values compare as strings.
+	Sequencer    string `dynamodbav:"sequencer"`
+	ExecutionArn string `dynamodbav:"executionArn"`
+	// Attempts counts the writes that changed the outcome: 1 for an image
+	// done at once, 2 for one that failed and was then redriven to DONE.
+	Attempts int `dynamodbav:"attempts"`
+	// LastModified is the time of the last change, RFC 3339 in UTC.
+	LastModified string `dynamodbav:"lastModified"`
+}
+
+// Store reads and writes items in one table.
+type Store struct {
+	client *dynamodb.Client
+	table  string
+	now    func() time.Time
+}
+
+// NewStore returns a Store over table.
+func NewStore(client *dynamodb.Client, table string) *Store {
+	return &Store{client: client, table: table, now: time.Now}
+}
+
+// Get returns the item of imageID; found is false when there is none.
+func (s *Store) Get(ctx context.Context, imageID string) (item Item, found bool, err error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]types.AttributeValue{KeyAttribute: str(imageID)},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Item{}, false, steperr.FromAWS("dynamodb", "GetItem", err)
+	}
+	if out.Item == nil {
+		return Item{}, false, nil
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &item); err != nil {
+		return Item{}, false, fmt.Errorf("metadata: item %s: %w", imageID, err)
+	}
+	return item, true, nil
+}
+
+// Write stores item's outcome unless the table already holds a newer or the
+// same outcome, and reports whether it changed anything. It is the one place
+// that makes the pipeline idempotent under at-least-once delivery:
+//
+//   - an item with an older sequencer (an older upload to the key) is replaced;
+//   - an item with a newer sequencer is never replaced;
+//   - for the same sequencer, a FAILED outcome never replaces DONE, and an
+//     outcome already stored by another execution (a duplicated S3 event) is
+//     left as it is — changed is false, so no second notification goes out;
+//   - the same execution writing again (a Step Functions retry after a lost
+//     response) rewrites the item and reports changed, so its notification is
+//     still sent.
+//
+// Width, Height, Format, Bytes, ProcessedS3Key and Variants are removed when
+// the new item leaves them empty, so a FAILED item never shows an older
+// upload's renditions.
+func (s *Store) Write(ctx context.Context, item Item) (changed bool, err error) {
+	item.Sequencer = s3event.PadSequencer(item.Sequencer)
+	item.LastModified = s.now().UTC().Format(time.RFC3339)
+
+	update, values, names, err := updateExpression(item)
+	if err != nil {
+		return false, err
+	}
+	condition := "attribute_not_exists(#imageId) OR #sequencer < :sequencer OR " +
+		"(#sequencer = :sequencer AND (#status <> :done OR #executionArn = :executionArn))"
+	if item.Status == stepio.StatusFailed {
+		condition = "attribute_not_exists(#imageId) OR #sequencer < :sequencer OR " +
+			"(#sequencer = :sequencer AND #status <> :done AND " +
+			"(#status <> :failed OR #executionArn = :executionArn))"
+		values[":failed"] = str(stepio.StatusFailed)
+	}
+	values[":done"] = str(stepio.StatusDone)
+	names["#imageId"] = KeyAttribute
+
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       map[string]types.AttributeValue{KeyAttribute: str(item.ImageID)},
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(condition),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	var conditionFailed *types.ConditionalCheckFailedException
+	if errors.As(err, &conditionFailed) {
+		return false, nil
+	}
+	if err != nil {
+		return false, steperr.FromAWS("dynamodb", "UpdateItem", err)
+	}
+	return true, nil
+}
+
+// updateExpression sets every attribute and counts the attempt. Optional
+// attributes the new outcome lacks are set empty rather than removed, which
+// clears an older upload's values just the same (minidyn, the local
+// DynamoDB, ignores REMOVE with attribute-name placeholders). userId is the
+// exception: as the index key it may not be empty, so it is only ever set.
+func updateExpression(item Item) (string, map[string]types.AttributeValue,
+	map[string]string, error) {
+	attrs, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("metadata: %w", err)
+	}
+	values := map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}}
+	names := map[string]string{"#attempts": "attempts"}
+	set := ""
+	for _, name := range attributeOrder {
+		v, ok := attrs[name]
+		if !ok {
+			v, ok = emptyValues[name]
+		}
+		if !ok {
+			continue
+		}
+		names["#"+name] = name
+		values[":"+name] = v
+		set = join(set, "#"+name+" = :"+name)
+	}
+	return "SET " + set + " ADD #attempts :one", values, names, nil
+}
+
+// emptyValues are what an optional attribute is set to when the outcome
+// lacks it.
+var emptyValues = map[string]types.AttributeValue{
+	"processedS3Key": str(""),
+	"variants":       &types.AttributeValueMemberNULL{Value: true},
+	"reason":         str(""),
+	"width":          &types.AttributeValueMemberN{Value: "0"},
+	"height":         &types.AttributeValueMemberN{Value: "0"},
+	"format":         str(""),
+	"bytes":          &types.AttributeValueMemberN{Value: "0"},
+}
+
+// attributeOrder lists the written attributes in a fixed order, so that the
+// same item always produces the same request.
+var attributeOrder = []string{
+	"userId", "originalS3Key", "processedS3Key", "variants", "status", "reason",
+	"width", "height", "format", "bytes", "sequencer", "executionArn", "lastModified",
+}
+
+func join(list, item string) string {
+	if list == "" {
+		return item
+	}
+	return list + ", " + item
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }

@@ -1,0 +1,67 @@
+package uploadurl
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Errors wrapped by a [*ConfigError]; match them with [errors.Is].
+var (
+	ErrBucketMissing      = errors.New("uploadurl: the originals bucket is required")
+	ErrExpiryInvalid      = errors.New("uploadurl: the expiry must be a duration > 0 and ≤ 1h")
+	ErrMaxBytesInvalid    = errors.New("uploadurl: the size cap must be an integer in 1..5 GiB")
+	ErrContentTypeInvalid = errors.New("uploadurl: an allowed content type has no key extension")
+	ErrCORSOriginInvalid  = errors.New("uploadurl: a CORS origin is not scheme://host[:port] or *")
+)
+
+// ConfigError reports one bad configuration value: the environment variable
+// it came from (also for a [Config] built in code, so operators and callers
+// see one name), the value, and which rule it broke.
+type ConfigError struct {
+	Name  string
+	Value string
+	Err   error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v (%s=%q)", e.Err, e.Name, e.Value)
+}
+
+// Unwrap returns the rule that was broken, one of the Err* values.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Error codes of the JSON error bodies. They are part of the API: clients
+// branch on them, so they never change once released; the messages may.
+const (
+	CodeUnauthorized     = "unauthorized"             // 401
+	CodeMethodNotAllowed = "method_not_allowed"       // 405
+	CodeInvalidJSON      = "invalid_json"             // 400
+	CodeMissingField     = "missing_field"            // 400
+	CodeInvalidField     = "invalid_field"            // 400
+	CodeUnsupportedType  = "unsupported_content_type" // 415
+	CodeUploadTooLarge   = "upload_too_large"         // 413
+	CodeRequestTooLarge  = "request_too_large"        // 413
+	CodeInternal         = "internal_error"           // 500
+)
+
+// apiError is a refusal on its way to becoming an HTTP response.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func unauthorized(msg string) *apiError {
+	return &apiError{http.StatusUnauthorized, CodeUnauthorized, msg}
+}
+
+func badRequest(code, msg string) *apiError {
+	return &apiError{http.StatusBadRequest, code, msg}
+}
+
+func internal(msg string) *apiError {
+	return &apiError{http.StatusInternalServerError, CodeInternal, msg}
+}
