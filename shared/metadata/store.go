@@ -40,6 +40,21 @@ type Item struct {
 	LastModified string `dynamodbav:"lastModified"`
 }
 
+// Record returns the step output of the item; changed says whether the write
+// that stored it changed the outcome.
+func (it Item) Record(changed bool) stepio.Record {
+	return stepio.Record{
+		ImageID:        it.ImageID,
+		UserID:         it.UserID,
+		Status:         it.Status,
+		Reason:         it.Reason,
+		OriginalS3Key:  it.OriginalS3Key,
+		ProcessedS3Key: it.ProcessedS3Key,
+		Variants:       it.Variants,
+		Changed:        changed,
+	}
+}
+
 // Store reads and writes items in one table.
 type Store struct {
 	client *dynamodb.Client

@@ -73,6 +73,24 @@ type CaughtError struct {
 	Cause string `json:"Cause"`
 }
 
+// Message returns the person-readable message of a caught error: the
+// errorMessage that Lambda put in the Cause, else the Cause, else the name.
+func (c *CaughtError) Message() string {
+	if c == nil {
+		return "the upload was rejected"
+	}
+	var cause struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(c.Cause), &cause) == nil && cause.ErrorMessage != "" {
+		return cause.ErrorMessage
+	}
+	if c.Cause != "" {
+		return c.Cause
+	}
+	return c.Error
+}
+
 // PersistInput is what the Persist and RecordRejection states pass to the
 // persist Lambda.
 type PersistInput struct {

@@ -1,0 +1,30 @@
+// Command resize is the resize step's Lambda: it wires the configuration from
+// the environment and starts the handler of package resize.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/imagepipe/imagepipe/shared/awsconfig"
+	"github.com/imagepipe/imagepipe/shared/settings"
+	"github.com/imagepipe/imagepipe/steps/resize"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	cfg, err := resize.LoadConfig(settings.OS)
+	if err != nil {
+		log.Error("bad configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	aws, err := awsconfig.Load(context.Background())
+	if err != nil {
+		log.Error("bad AWS configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(resize.New(cfg, awsconfig.S3(aws), log).Handle)
+}
