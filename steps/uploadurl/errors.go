@@ -52,8 +52,6 @@ type apiError struct {
 	message string
 }
 
-func (e *apiError) Error() string { return e.code + ": " + e.message }
-
 func unauthorized(msg string) *apiError {
 	return &apiError{http.StatusUnauthorized, CodeUnauthorized, msg}
 }

@@ -1,0 +1,475 @@
+package uploadurl
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/uuid"
+
+	"github.com/imagepipe/imagepipe/shared/objectkey"
+)
+
+// maxRequestBody caps the JSON request. The real body is about 60 bytes;
+// anything near this size is not a client of this API.
+const maxRequestBody = 4 << 10
+
+// Headers the CORS preflight answers with.
+const (
+	allowedMethods  = "OPTIONS, POST"
+	allowedHeaders  = "Authorization, Content-Type"
+	preflightMaxAge = "600"
+)
+
+// Presigner signs S3 requests without sending them; *s3.PresignClient is one.
+type Presigner interface {
+	PresignPutObject(ctx context.Context, params *s3.PutObjectInput,
+		optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+// Request is the JSON body of POST /uploads.
+type Request struct {
+	// ContentType is the media type of the file, one of the allowed types.
+	ContentType string `json:"contentType"`
+	// ContentLength is the exact size of the file in bytes.
+	ContentLength int64 `json:"contentLength"`
+}
+
+// Response is the JSON body of a 201: where and how to upload.
+type Response struct {
+	// UploadURL is the presigned URL to send the file to.
+	UploadURL string `json:"upload_url"`
+	// FilePath is the object key the file will have: user-uploads/<userId>/<imageId>.<ext>.
+	FilePath string `json:"file_path"`
+	// ImageID names the image in the rest of the system (metadata, processed keys).
+	ImageID string `json:"image_id"`
+	// Method is always PUT.
+	Method string `json:"method"`
+	// Headers are exactly the headers the upload must carry: they are signed,
+	// so S3 refuses the upload if either differs.
+	Headers map[string]string `json:"headers"`
+	// ExpiresAt is when the URL stops working, RFC 3339 in UTC.
+	ExpiresAt string `json:"expires_at"`
+}
+
+// ErrorResponse is the JSON body of every refusal.
+type ErrorResponse struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is a stable machine-readable code (one of the Code* constants)
+// and a message for people.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Handler answers POST /uploads with a presigned PUT URL. It holds no
+// per-request state, so one Handler serves concurrent requests.
+type Handler struct {
+	cfg     Config
+	presign Presigner
+	log     *slog.Logger
+	exts    map[string]string // allowed media type → key extension
+}
+
+// New returns a Handler for cfg, signing with presigner (in Lambda,
+// s3.NewPresignClient of an awsconfig.S3 client). A nil logger means
+// slog.Default. It fails with a [*ConfigError] if cfg is not usable.
+func New(cfg Config, presigner Presigner, logger *slog.Logger) (*Handler, error) {
+	if presigner == nil {
+		return nil, errors.New("uploadurl: a presigner is required")
+	}
+	cfg.AllowedContentTypes = append([]string(nil), cfg.AllowedContentTypes...)
+	cfg.CORSOrigins = append([]string(nil), cfg.CORSOrigins...)
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+
+	exts := make(map[string]string, len(cfg.AllowedContentTypes))
+	for _, t := range cfg.AllowedContentTypes {
+		exts[t] = extensionFor(t)
+	}
+	return &Handler{cfg: cfg, presign: presigner, log: logger, exts: exts}, nil
+}
+
+// Config returns the configuration in effect, defaults filled in.
+func (h *Handler) Config() Config { return h.cfg }
+
+// Handle serves one API Gateway HTTP API (payload 2.0) request. Every outcome,
+// refusals and internal failures included, is a response with a JSON body;
+// the error is always nil, because an error would reach the client as API
+// Gateway's bare 500 without CORS headers or an error code.
+func (h *Handler) Handle(ctx context.Context,
+	req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	origin := header(req.Headers, "origin")
+	method := strings.ToUpper(req.RequestContext.HTTP.Method)
+
+	var resp events.APIGatewayV2HTTPResponse
+	var attrs []slog.Attr
+	switch method {
+	case http.MethodOptions:
+		resp = h.preflight(origin)
+	case http.MethodPost:
+		resp, attrs = h.post(ctx, req)
+	default:
+		resp = errorResponse(&apiError{http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+			fmt.Sprintf("method %q is not allowed here; use POST", method)})
+		resp.Headers["Allow"] = allowedMethods
+	}
+	h.addCORS(resp.Headers, origin)
+
+	h.logRequest(ctx, req, method, resp.StatusCode, attrs)
+	return resp, nil
+}
+
+// post issues the URL. The attributes it returns are what the request log
+// line may carry about it: ids, type and size, never the URL or the claims.
+func (h *Handler) post(ctx context.Context,
+	req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, []slog.Attr) {
+	userID, aerr := subject(req)
+	if aerr != nil {
+		resp := errorResponse(aerr)
+		// RFC 9110 asks a 401 to name the scheme the client should use.
+		resp.Headers["WWW-Authenticate"] = "Bearer"
+		return resp, codeAttrs(aerr)
+	}
+	attrs := []slog.Attr{slog.String("userId", userID)}
+
+	upload, aerr := h.parse(req)
+	if aerr != nil {
+		return errorResponse(aerr), append(attrs, codeAttrs(aerr)...)
+	}
+	attrs = append(attrs, slog.String("contentType", upload.ContentType),
+		slog.Int64("contentLength", upload.ContentLength))
+
+	imageID := uuid.NewString()
+	key := objectkey.OriginalKey(userID, imageID, h.exts[upload.ContentType])
+	attrs = append(attrs, slog.String("imageId", imageID))
+
+	out, err := h.presignPut(ctx, key, upload)
+	if err != nil {
+		// The error comes from the SDK (credentials, endpoint) or from the
+		// signature check below; neither carries the URL or a secret.
+		attrs = append(attrs, slog.String("err", err.Error()))
+		aerr := internal("the upload URL could not be created; try again")
+		return errorResponse(aerr), append(attrs, codeAttrs(aerr)...)
+	}
+	out.FilePath = key
+	out.ImageID = imageID
+
+	body, err := encode(out)
+	if err != nil {
+		aerr := internal("the response could not be encoded")
+		return errorResponse(aerr), append(attrs, codeAttrs(aerr)...)
+	}
+	return jsonResponse(http.StatusCreated, body), attrs
+}
+
+// subject returns the JWT sub claim the authorizer verified. Without a usable
+// sub there is no user folder to put the upload in, and falling back to a
+// shared one would let users overwrite or read each other's keys.
+func subject(req events.APIGatewayV2HTTPRequest) (string, *apiError) {
+	auth := req.RequestContext.Authorizer
+	if auth == nil || auth.JWT == nil {
+		return "", unauthorized("a signed-in user is required")
+	}
+	sub, ok := auth.JWT.Claims["sub"]
+	if !ok || sub == "" {
+		return "", unauthorized("the token has no subject")
+	}
+	if !objectkey.ValidID(sub) {
+		return "", unauthorized("the token's subject is not a valid user id")
+	}
+	return sub, nil
+}
+
+// parse decodes and checks the body. The order of the checks decides which
+// error a request with several faults gets: shape (400) before policy
+// (415, then 413).
+func (h *Handler) parse(req events.APIGatewayV2HTTPRequest) (Request, *apiError) {
+	tooBig := &apiError{http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
+		fmt.Sprintf("the request body is over %d bytes", maxRequestBody)}
+	// Checked before decoding too, so an oversized body costs no work.
+	if len(req.Body) > base64.StdEncoding.EncodedLen(maxRequestBody) {
+		return Request{}, tooBig
+	}
+	raw := []byte(req.Body)
+	if req.IsBase64Encoded {
+		var err error
+		if raw, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return Request{}, badRequest(CodeInvalidJSON, "the body is not valid base64")
+		}
+	}
+	if len(raw) > maxRequestBody {
+		return Request{}, tooBig
+	}
+
+	// Raw fields, so that a quoted number or a fraction is refused rather
+	// than coerced, and an absent field is told apart from a wrong one.
+	var body struct {
+		ContentType   json.RawMessage `json:"contentType"`
+		ContentLength json.RawMessage `json:"contentLength"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&body); err != nil {
+		return Request{}, badRequest(CodeInvalidJSON, "the body must be a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Request{}, badRequest(CodeInvalidJSON, "the body has data after the JSON object")
+	}
+
+	if isAbsent(body.ContentType) {
+		return Request{}, badRequest(CodeMissingField, "contentType is required")
+	}
+	if isAbsent(body.ContentLength) {
+		return Request{}, badRequest(CodeMissingField, "contentLength is required")
+	}
+
+	var ct string
+	if err := json.Unmarshal(body.ContentType, &ct); err != nil {
+		return Request{}, badRequest(CodeInvalidField, "contentType must be a string")
+	}
+	mediaType, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return Request{}, badRequest(CodeInvalidField,
+			"contentType must be a media type such as image/jpeg")
+	}
+
+	n, aerr := h.parseLength(body.ContentLength)
+	if aerr != nil {
+		return Request{}, aerr
+	}
+
+	if _, ok := h.exts[mediaType]; !ok {
+		return Request{}, &apiError{http.StatusUnsupportedMediaType, CodeUnsupportedType,
+			fmt.Sprintf("%s is not accepted; use one of %s", mediaType,
+				strings.Join(h.cfg.AllowedContentTypes, ", "))}
+	}
+	if n > h.cfg.MaxBytes {
+		return Request{}, h.tooLarge()
+	}
+	return Request{ContentType: mediaType, ContentLength: n}, nil
+}
+
+// parseLength accepts only a plain JSON integer literal above zero. A number
+// too long for int64 is still an integer, just far over any cap: 413.
+func (h *Handler) parseLength(raw json.RawMessage) (int64, *apiError) {
+	invalid := badRequest(CodeInvalidField,
+		"contentLength must be a positive integer: the file size in bytes")
+	s := string(raw)
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return 0, invalid
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, h.tooLarge()
+	}
+	if err != nil || n <= 0 {
+		return 0, invalid
+	}
+	return n, nil
+}
+
+func (h *Handler) tooLarge() *apiError {
+	return &apiError{http.StatusRequestEntityTooLarge, CodeUploadTooLarge,
+		fmt.Sprintf("the file is larger than the %d bytes allowed", h.cfg.MaxBytes)}
+}
+
+// isAbsent reports whether a field was left out or set to null.
+func isAbsent(raw json.RawMessage) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// presignPut signs the PUT. The SDK signs Content-Length only when
+// ContentLength is set, and some versions sign Content-Type only then too;
+// the signed-header check afterwards turns any SDK change there into a 500
+// instead of URLs that accept any type or size.
+func (h *Handler) presignPut(ctx context.Context, key string, upload Request) (Response, error) {
+	signed, err := h.presign.PresignPutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(h.cfg.Bucket),
+		Key:           aws.String(key),
+		ContentType:   aws.String(upload.ContentType),
+		ContentLength: aws.Int64(upload.ContentLength),
+	}, s3.WithPresignExpires(h.cfg.Expiry))
+	if err != nil {
+		return Response{}, fmt.Errorf("presign: %w", err)
+	}
+
+	u, err := url.Parse(signed.URL)
+	if err != nil {
+		return Response{}, errors.New("presign: the URL does not parse")
+	}
+	q := u.Query()
+	names := strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
+	for _, want := range []string{"content-length", "content-type", "host"} {
+		if !slices.Contains(names, want) {
+			return Response{}, fmt.Errorf("presign: %s is not a signed header", want)
+		}
+	}
+	expiresAt, err := urlExpiry(q)
+	if err != nil {
+		return Response{}, err
+	}
+
+	return Response{
+		UploadURL: signed.URL,
+		Method:    http.MethodPut,
+		Headers: map[string]string{
+			"Content-Type":   upload.ContentType,
+			"Content-Length": strconv.FormatInt(upload.ContentLength, 10),
+		},
+		ExpiresAt: expiresAt.UTC().Format(time.RFC3339),
+	}, nil
+}
+
+// urlExpiry is the moment S3 will start refusing the URL: the signature's
+// own date plus its lifetime. Reading it from the URL rather than the clock
+// keeps expires_at exact even though signing happens inside the SDK.
+//
+// TODO: a URL signed with temporary credentials (a Lambda role's) stops
+// working when they expire, and expires_at ignores that; near the 1h maximum
+// a client may see a 403 before expires_at and must ask for a new URL.
+func urlExpiry(q url.Values) (time.Time, error) {
+	signedAt, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
+	if err != nil {
+		return time.Time{}, errors.New("presign: the URL has no usable X-Amz-Date")
+	}
+	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
+	if err != nil || secs <= 0 {
+		return time.Time{}, errors.New("presign: the URL has no usable X-Amz-Expires")
+	}
+	return signedAt.Add(time.Duration(secs) * time.Second), nil
+}
+
+// preflight answers a CORS preflight. It needs no token: browsers send
+// preflights without credentials. An origin that is not configured gets a
+// 204 without CORS headers, which is how a browser learns it is refused.
+func (h *Handler) preflight(origin string) events.APIGatewayV2HTTPResponse {
+	resp := jsonResponse(http.StatusNoContent, nil)
+	if h.allowOrigin(origin) != "" {
+		resp.Headers["Access-Control-Allow-Methods"] = allowedMethods
+		resp.Headers["Access-Control-Allow-Headers"] = allowedHeaders
+		resp.Headers["Access-Control-Max-Age"] = preflightMaxAge
+	}
+	return resp
+}
+
+// addCORS sets the CORS response headers for origin, if it is allowed.
+func (h *Handler) addCORS(headers map[string]string, origin string) {
+	if len(h.cfg.CORSOrigins) == 0 {
+		return
+	}
+	if allow := h.allowOrigin(origin); allow != "" {
+		headers["Access-Control-Allow-Origin"] = allow
+	}
+	if h.cfg.CORSOrigins[0] != "*" {
+		// The answer depends on Origin, so shared caches must key on it.
+		headers["Vary"] = "Origin"
+	}
+}
+
+// allowOrigin returns the Access-Control-Allow-Origin value for origin, or ""
+// when the origin gets no CORS headers.
+func (h *Handler) allowOrigin(origin string) string {
+	if len(h.cfg.CORSOrigins) == 0 {
+		return ""
+	}
+	if h.cfg.CORSOrigins[0] == "*" {
+		return "*"
+	}
+	if origin != "" && slices.Contains(h.cfg.CORSOrigins, origin) {
+		return origin
+	}
+	return ""
+}
+
+// logRequest writes the one line a request gets. The claims, the
+// Authorization header and the URL stay out: the URL is a bearer credential
+// for its lifetime and the claims identify a person beyond the user id.
+func (h *Handler) logRequest(ctx context.Context, req events.APIGatewayV2HTTPRequest,
+	method string, status int, attrs []slog.Attr) {
+	level, msg := slog.LevelInfo, "upload url issued"
+	switch {
+	case status >= 500:
+		level, msg = slog.LevelError, "upload url failed"
+	case status >= 400:
+		level, msg = slog.LevelWarn, "upload url refused"
+	case method != http.MethodPost:
+		msg = "upload url preflight"
+	}
+	attrs = append([]slog.Attr{
+		slog.String("method", method),
+		slog.Int("status", status),
+		slog.String("apiRequestId", req.RequestContext.RequestID),
+	}, attrs...)
+	h.log.LogAttrs(ctx, level, msg, attrs...)
+}
+
+func codeAttrs(e *apiError) []slog.Attr {
+	return []slog.Attr{slog.String("code", e.code)}
+}
+
+// header looks a header up regardless of case: API Gateway lowercases names
+// in payload 2.0, but a caller building events by hand may not.
+func header(headers map[string]string, name string) string {
+	if v, ok := headers[name]; ok {
+		return v
+	}
+	for k, v := range headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// jsonResponse builds a response with the headers every answer carries:
+// JSON, and no-store because a URL or a refusal is for this request only.
+func jsonResponse(status int, body []byte) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type":  "application/json",
+			"Cache-Control": "no-store",
+		},
+		Body: string(body),
+	}
+}
+
+func errorResponse(e *apiError) events.APIGatewayV2HTTPResponse {
+	// Two strings always encode; there is no error to handle.
+	body, _ := encode(ErrorResponse{ErrorDetail{e.code, e.message}})
+	return jsonResponse(e.status, body)
+}
+
+// encode marshals v without HTML escaping, so the URL's '&' stays readable
+// to people and tools; the body is JSON, never HTML.
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
