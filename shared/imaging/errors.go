@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -107,4 +108,67 @@ func hexPrefix(b []byte, n int) string {
 		fmt.Fprintf(&sb, "%02x", c)
 	}
 	return sb.String()
+}
+
+// IsImageError reports whether err is about the image itself (its format, its
+// content or its size), so that retrying cannot help and the upload should be
+// rejected. Failures of the reader and invalid options are not.
+func IsImageError(err error) bool {
+	var (
+		unsupported *UnsupportedFormatError
+		corrupt     *CorruptImageError
+		tooMany     *TooManyPixelsError
+		tooLarge    *HeaderTooLargeError
+	)
+	return errors.As(err, &unsupported) || errors.As(err, &corrupt) ||
+		errors.As(err, &tooMany) || errors.As(err, &tooLarge)
+}
+
+// Describe returns a sentence for the uploader saying why err rejects their
+// image, for the rejection reason stored on the item and sent in the failure
+// notification. Errors that are not image errors are described by their
+// message.
+func Describe(err error) string {
+	var (
+		unsupported *UnsupportedFormatError
+		corrupt     *CorruptImageError
+		tooMany     *TooManyPixelsError
+		tooLarge    *HeaderTooLargeError
+	)
+	switch {
+	case errors.As(err, &unsupported):
+		return "the file is " + article(unsupported.Found) +
+			", which is not a supported image: upload a JPEG, PNG, GIF or WebP"
+	case errors.As(err, &corrupt):
+		return fmt.Sprintf("the %s image is damaged or truncated and cannot be decoded",
+			strings.ToUpper(string(corrupt.Format)))
+	case errors.As(err, &tooMany):
+		return fmt.Sprintf("the image is %d×%d pixels (%.1f MP), over the limit of %.1f MP",
+			tooMany.Width, tooMany.Height,
+			float64(tooMany.Width)*float64(tooMany.Height)/1e6, float64(tooMany.Max)/1e6)
+	case errors.As(err, &tooLarge):
+		return fmt.Sprintf("the %s image has more than %d KiB of metadata before its pixels",
+			strings.ToUpper(string(tooLarge.Format)), tooLarge.Limit>>10)
+	}
+	return err.Error()
+}
+
+// article puts "a" or "an" before a description such as "PDF document", as
+// the description is spoken.
+func article(found string) string {
+	switch {
+	case found == "empty file":
+		return "empty"
+	case found == "plain text":
+		return found
+	case strings.HasPrefix(found, "unknown"):
+		return "of " + found
+	}
+	for _, p := range []string{"AVIF", "ICO", "ELF", "MP3", "MP4", "SVG", "HTML", "Ogg",
+		"animated"} {
+		if strings.HasPrefix(found, p) {
+			return "an " + found
+		}
+	}
+	return "a " + found
 }

@@ -27,6 +27,9 @@ const SniffLen = 32
 // [*UnsupportedFormatError] naming what was found when it is recognisable.
 // An animated WebP is refused here because its frames cannot be decoded.
 func Sniff(head []byte) (Format, error) {
+	// Only the first SniffLen bytes decide, so the answer is the same for a
+	// header read and for the whole file.
+	head = head[:min(len(head), SniffLen)]
 	switch {
 	case bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff}):
 		return JPEG, nil

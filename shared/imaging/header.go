@@ -14,10 +14,13 @@ import (
 )
 
 // MaxHeaderBytes bounds how far [ReadHeader] reads looking for the
-// dimensions. A JPEG may carry ICC, XMP and Photoshop segments of up to 64 KiB
-// each before its frame header; 2 MiB leaves room for thirty of them while
-// keeping the read small next to the image itself.
-const MaxHeaderBytes = 2 << 20
+// dimensions: it never reads more from its reader. A JPEG may carry Exif,
+// ICC, XMP and Photoshop segments of up to 64 KiB each before its frame
+// header; 1 MiB leaves room for fifteen of them while keeping the read small
+// next to the image. A caller that fetches only the first bytes of an object
+// should fetch this many, so that an image whose header fits is never taken
+// for a truncated one.
+const MaxHeaderBytes = 1 << 20
 
 // Header is what can be learned from the first bytes of an image, without
 // decoding a pixel.
@@ -232,7 +235,7 @@ func jpegOrientation(r io.Reader) int {
 		if _, err := io.ReadFull(r, b[:]); err != nil {
 			return 1
 		}
-		n := int(b[0])<<8 | int(b[1]) - 2
+		n := (int(b[0])<<8 | int(b[1])) - 2
 		if n < 0 {
 			return 1
 		}
