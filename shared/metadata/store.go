@@ -195,3 +195,26 @@ func join(list, item string) string {
 }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+// IDs returns the id of every item, by a full table scan: for the local
+// stack's pages and for tests, never on a request path.
+func (s *Store) IDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	pages := dynamodb.NewScanPaginator(s.client, &dynamodb.ScanInput{
+		TableName:                aws.String(s.table),
+		ProjectionExpression:     aws.String("#id"),
+		ExpressionAttributeNames: map[string]string{"#id": KeyAttribute},
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, steperr.FromAWS("dynamodb", "Scan", err)
+		}
+		for _, it := range page.Items {
+			if v, ok := it[KeyAttribute].(*types.AttributeValueMemberS); ok {
+				ids = append(ids, v.Value)
+			}
+		}
+	}
+	return ids, nil
+}

@@ -64,8 +64,11 @@ func (p *Publisher) NewMessage(rec stepio.Record, executionArn string) Message {
 func (p *Publisher) Publish(ctx context.Context, rec stepio.Record,
 	executionArn string) (string, error) {
 	msg := p.NewMessage(rec, executionArn)
-	body, err := json.Marshal(msg)
-	if err != nil {
+	var body strings.Builder
+	enc := json.NewEncoder(&body)
+	// Email subscribers read the JSON as it is: keep '<' and '&' legible.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(msg); err != nil {
 		return "", fmt.Errorf("notification: %w", err)
 	}
 	attrs := map[string]types.MessageAttributeValue{"status": stringAttr(msg.Status)}
@@ -77,7 +80,7 @@ func (p *Publisher) Publish(ctx context.Context, rec stepio.Record,
 	out, err := p.client.Publish(ctx, &sns.PublishInput{
 		TopicArn:          aws.String(p.topic),
 		Subject:           aws.String(subject(msg)),
-		Message:           aws.String(string(body)),
+		Message:           aws.String(strings.TrimSpace(body.String())),
 		MessageAttributes: attrs,
 	})
 	if err != nil {
