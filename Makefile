@@ -4,7 +4,9 @@ LAMBDAS := fetch resize persist notify recordfailure uploadurl metrics
 BUILD := build
 GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc -ldflags='-s -w -buildid='
 
-.PHONY: build test bench dev run fuzz vet clean $(LAMBDAS:%=$(BUILD)/%.zip)
+CONFORMANCE := statemachine/conformance
+
+.PHONY: build test bench dev run fuzz deps node-deps clean $(LAMBDAS:%=$(BUILD)/%.zip)
 
 ## build: each Lambda as a static linux/arm64 bootstrap, zipped reproducibly under build/
 build: $(LAMBDAS:%=$(BUILD)/%.zip)
@@ -17,9 +19,27 @@ $(BUILD)/%.zip:
 	rm -f $@ && cd $(BUILD)/$* && zip -X -q ../$*.zip bootstrap
 
 ## test: every test, against in-process emulators on loopback
-test:
+test: deps node-deps
 	go vet ./...
-	go test ./...
+	IMAGEPIPE_REQUIRE_NODE=1 go test ./...
+
+## deps: the Debian packages the build and tests need (installed when root)
+DEBS := zip
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "install these Debian packages first:$$missing"; exit 1; fi; \
+	fi
+
+## node-deps: the pinned Node tools of the state machine's conformance suite
+node-deps: $(CONFORMANCE)/node_modules/.package-lock.json
+
+$(CONFORMANCE)/node_modules/.package-lock.json: $(CONFORMANCE)/package.json \
+		$(CONFORMANCE)/package-lock.json
+	npm ci --prefix $(CONFORMANCE) --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## bench: the benchmarks, each beside its anchor in the same run
 bench:

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 
@@ -50,9 +51,16 @@ func sample(t *testing.T, name string) []byte {
 	return data
 }
 
+// upload puts an object as a user's presigned PUT would: straight to the S3
+// emulator, past the fault proxy that stands in front of the Lambdas' S3.
 func upload(t *testing.T, ctx context.Context, p *pipeline.Pipeline, key string, data []byte) {
 	t.Helper()
-	_, err := p.S3.PutObject(ctx, &s3.PutObjectInput{
+	user := s3.New(s3.Options{
+		Region: p.Stack.Region, BaseEndpoint: aws.String(p.Stack.Emulators.S3),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider("user", "secret", ""),
+	})
+	_, err := user.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(p.Stack.OriginalsBucket), Key: aws.String(key),
 		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
 	})
@@ -403,4 +411,16 @@ func TestPipeDropsWhatIsNotAnUpload(t *testing.T) {
 	if st := p.Pipe.Stats(); st.Dropped < 2 {
 		t.Errorf("pipe stats %+v: want the test event and the deletion dropped", st)
 	}
+}
+
+// sqsBody returns the S3 event inside an execution's input, the pipe's batch.
+func sqsBody(t *testing.T, input json.RawMessage) string {
+	t.Helper()
+	var batch []struct {
+		Body string `json:"body"`
+	}
+	if err := json.Unmarshal(input, &batch); err != nil || len(batch) != 1 {
+		t.Fatalf("input %s: %v", input, err)
+	}
+	return batch[0].Body
 }
