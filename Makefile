@@ -47,3 +47,16 @@ bench:
 
 clean:
 	rm -rf $(BUILD)
+
+## run: put the sample photos (and a file that is not an image) through the
+## local pipeline and print each image's item
+SAMPLES := shared/localstack/pipeline/testdata
+run:
+	go run ./cmd/imagepipe run $(SAMPLES)/photo.jpg $(SAMPLES)/dune.png $(SAMPLES)/wood.gif \
+		$(SAMPLES)/README.md || true
+
+## fuzz: the sniffing and header-reading fuzz targets, for a bounded time
+FUZZTIME ?= 30s
+fuzz:
+	go test ./shared/imaging/ -run '^$$' -fuzz '^FuzzReadHeader$$' -fuzztime $(FUZZTIME)
+	go test ./shared/imaging/ -run '^$$' -fuzz '^FuzzSniff$$' -fuzztime $(FUZZTIME)

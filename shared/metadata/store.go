@@ -18,26 +18,26 @@ import (
 
 // Item is an image's metadata as stored, keyed by ImageID.
 type Item struct {
-	ImageID        string           `dynamodbav:"imageId"`
-	UserID         string           `dynamodbav:"userId,omitempty"`
-	OriginalS3Key  string           `dynamodbav:"originalS3Key"`
-	ProcessedS3Key string           `dynamodbav:"processedS3Key,omitempty"`
-	Variants       []stepio.Variant `dynamodbav:"variants,omitempty"`
-	Status         string           `dynamodbav:"status"`
-	Reason         string           `dynamodbav:"reason,omitempty"`
-	Width          int              `dynamodbav:"width,omitempty"`
-	Height         int              `dynamodbav:"height,omitempty"`
-	Format         string           `dynamodbav:"format,omitempty"`
-	Bytes          int64            `dynamodbav:"bytes,omitempty"`
+	ImageID        string           `dynamodbav:"imageId" json:"imageId"`
+	UserID         string           `dynamodbav:"userId,omitempty" json:"userId,omitempty"`
+	OriginalS3Key  string           `dynamodbav:"originalS3Key" json:"originalS3Key"`
+	ProcessedS3Key string           `dynamodbav:"processedS3Key,omitempty" json:"processedS3Key,omitempty"`
+	Variants       []stepio.Variant `dynamodbav:"variants,omitempty" json:"variants,omitempty"`
+	Status         string           `dynamodbav:"status" json:"status"`
+	Reason         string           `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
+	Width          int              `dynamodbav:"width,omitempty" json:"width,omitempty"`
+	Height         int              `dynamodbav:"height,omitempty" json:"height,omitempty"`
+	Format         string           `dynamodbav:"format,omitempty" json:"format,omitempty"`
+	Bytes          int64            `dynamodbav:"bytes,omitempty" json:"bytes,omitempty"`
 	// Sequencer is the S3 event's sequencer, left-padded by
 	// s3event.PadSequencer so that stored values compare as strings.
-	Sequencer    string `dynamodbav:"sequencer"`
-	ExecutionArn string `dynamodbav:"executionArn"`
+	Sequencer    string `dynamodbav:"sequencer" json:"sequencer"`
+	ExecutionArn string `dynamodbav:"executionArn" json:"executionArn"`
 	// Attempts counts the writes that changed the outcome: 1 for an image
 	// done at once, 2 for one that failed and was then redriven to DONE.
-	Attempts int `dynamodbav:"attempts"`
+	Attempts int `dynamodbav:"attempts" json:"attempts"`
 	// LastModified is the time of the last change, RFC 3339 in UTC.
-	LastModified string `dynamodbav:"lastModified"`
+	LastModified string `dynamodbav:"lastModified" json:"lastModified"`
 }
 
 // Record returns the step output of the item; changed says whether the write
