@@ -11,7 +11,7 @@ CONFORMANCE := statemachine/conformance
 ## build: each Lambda as a static linux/arm64 bootstrap, zipped reproducibly under build/
 build: $(LAMBDAS:%=$(BUILD)/%.zip)
 
-$(BUILD)/%.zip:
+$(LAMBDAS:%=$(BUILD)/%.zip): $(BUILD)/%.zip:
 	@mkdir -p $(BUILD)/$*
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GOFLAGS_LAMBDA) \
 		-o $(BUILD)/$*/bootstrap ./steps/$*/lambda
