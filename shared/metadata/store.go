@@ -36,6 +36,10 @@ type Item struct {
 	// Attempts counts the writes that changed the outcome: 1 for an image
 	// done at once, 2 for one that failed and was then redriven to DONE.
 	Attempts int `dynamodbav:"attempts" json:"attempts"`
+	// Notified is set by [Store.MarkNotified] once the failure recorder has
+	// announced this outcome, so a redelivered status change is not
+	// announced twice; every [Store.Write] clears it.
+	Notified bool `dynamodbav:"notified" json:"notified"`
 	// LastModified is the time of the last change, RFC 3339 in UTC.
 	LastModified string `dynamodbav:"lastModified" json:"lastModified"`
 }
@@ -184,7 +188,8 @@ var emptyValues = map[string]types.AttributeValue{
 // same item always produces the same request.
 var attributeOrder = []string{
 	"userId", "originalS3Key", "processedS3Key", "variants", "status", "reason",
-	"width", "height", "format", "bytes", "sequencer", "executionArn", "lastModified",
+	"width", "height", "format", "bytes", "sequencer", "executionArn", "notified",
+	"lastModified",
 }
 
 func join(list, item string) string {
@@ -195,6 +200,29 @@ func join(list, item string) string {
 }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+// MarkNotified records that the outcome executionArn stored for imageID has
+// been announced. It does nothing when another execution has stored an
+// outcome since.
+func (s *Store) MarkNotified(ctx context.Context, imageID, executionArn string) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 map[string]types.AttributeValue{KeyAttribute: str(imageID)},
+		UpdateExpression:    aws.String("SET #notified = :true"),
+		ConditionExpression: aws.String("#executionArn = :executionArn"),
+		ExpressionAttributeNames: map[string]string{"#notified": "notified",
+			"#executionArn": "executionArn"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":true":         &types.AttributeValueMemberBOOL{Value: true},
+			":executionArn": str(executionArn),
+		},
+	})
+	var conditionFailed *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &conditionFailed) {
+		return steperr.FromAWS("dynamodb", "UpdateItem", err)
+	}
+	return nil
+}
 
 // IDs returns the id of every item, by a full table scan: for the local
 // stack's pages and for tests, never on a request path.

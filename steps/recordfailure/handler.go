@@ -96,6 +96,19 @@ func (h *Handler) Handle(ctx context.Context, event events.CloudWatchEvent) (Out
 	item := metadata.FailedItem(json.RawMessage(sc.Input), Reason(sc))
 	item.ExecutionArn = sc.ExecutionArn
 	log = log.With("imageId", item.ImageID)
+
+	// EventBridge delivers at least once: a status change already recorded
+	// and announced is not announced again. One recorded but not announced
+	// (the publish failed) is announced on the redelivery.
+	stored, found, err := h.store.Get(ctx, item.ImageID)
+	if err != nil {
+		return Unchanged, steperr.Boundary(err)
+	}
+	if found && stored.ExecutionArn == sc.ExecutionArn && stored.Status == item.Status &&
+		stored.Notified {
+		log.Info("failure already recorded and announced")
+		return Unchanged, nil
+	}
 	changed, err := h.store.Write(ctx, item)
 	if err != nil {
 		log.Error("write failed", "error", err.Error())
@@ -109,6 +122,9 @@ func (h *Handler) Handle(ctx context.Context, event events.CloudWatchEvent) (Out
 	if err != nil {
 		log.Error("publish failed", "error", err.Error())
 		return Recorded, steperr.Boundary(err)
+	}
+	if err := h.store.MarkNotified(ctx, item.ImageID, sc.ExecutionArn); err != nil {
+		log.Error("marking the failure announced failed", "error", err.Error())
 	}
 	log.Info("failure recorded", "reason", item.Reason, "messageId", id)
 	return Recorded, nil

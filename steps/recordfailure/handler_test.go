@@ -1,0 +1,117 @@
+package recordfailure_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/imagepipe/imagepipe/shared/awsconfig"
+	"github.com/imagepipe/imagepipe/shared/localstack"
+	"github.com/imagepipe/imagepipe/shared/metadata"
+	"github.com/imagepipe/imagepipe/shared/notification"
+	"github.com/imagepipe/imagepipe/shared/stepio"
+	"github.com/imagepipe/imagepipe/steps/recordfailure"
+)
+
+func fixture(t *testing.T, mutate func(d map[string]any)) events.CloudWatchEvent {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/failed-at-resize.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if mutate != nil {
+		mutate(doc["detail"].(map[string]any))
+	}
+	raw, _ = json.Marshal(doc)
+	var ev events.CloudWatchEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func TestRecorder(t *testing.T) {
+	cases := []struct {
+		name     string
+		mutate   func(d map[string]any)
+		events   int // how often the event is delivered
+		want     recordfailure.Outcome
+		status   string // the item's status afterwards, "" for no item
+		reason   string
+		messages int
+	}{
+		{"failed after retries", nil, 1, recordfailure.Recorded, stepio.StatusFailed,
+			"processing failed after retries: DependencyUnavailable: s3 PutObject", 1},
+		{"delivered twice, recorded once", nil, 2, recordfailure.Unchanged,
+			stepio.StatusFailed, "DependencyUnavailable", 1},
+		{"timed out", func(d map[string]any) { d["status"] = "TIMED_OUT" }, 1,
+			recordfailure.Recorded, stepio.StatusFailed, "timed out", 1},
+		{"aborted", func(d map[string]any) { d["status"] = "ABORTED" }, 1,
+			recordfailure.Recorded, stepio.StatusFailed, "stopped by hand", 1},
+		{"rejection already recorded by its branch", func(d map[string]any) {
+			d["error"] = "ImageRejected"
+		}, 1, recordfailure.Ignored, "", "", 0},
+		{"success is not a failure", func(d map[string]any) {
+			d["status"], d["error"], d["cause"] = "SUCCEEDED", nil, nil
+		}, 1, recordfailure.Ignored, "", "", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			stack, err := localstack.Start(ctx, localstack.Options{
+				OriginalsBucket: "imagepipe-originals",
+				Logger:          slog.New(slog.NewJSONHandler(t.Output(), nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { stack.Close() })
+			stack.Setenv(t)
+			cfg, err := awsconfig.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := metadata.NewStore(dynamodb.NewFromConfig(cfg), stack.TableName)
+			pub := notification.NewPublisher(sns.NewFromConfig(cfg), stack.TopicARN)
+			h := recordfailure.New(store, pub, slog.New(slog.NewJSONHandler(t.Output(), nil)))
+
+			var got recordfailure.Outcome
+			for range c.events {
+				if got, err = h.Handle(ctx, fixture(t, c.mutate)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got != c.want {
+				t.Errorf("outcome %s, want %s", got, c.want)
+			}
+			it, found, err := store.Get(ctx, "img-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case c.status == "" && found:
+				t.Errorf("an item was written: %+v", it)
+			case c.status != "" && (!found || it.Status != c.status ||
+				!strings.Contains(it.Reason, c.reason) || it.UserID != "user-1"):
+				t.Errorf("item %+v, want %s with %q", it, c.status, c.reason)
+			}
+			msgs, err := stack.TopicMessages(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(msgs) != c.messages {
+				t.Errorf("%d messages, want %d", len(msgs), c.messages)
+			}
+		})
+	}
+}
