@@ -30,6 +30,7 @@ type LoadError struct {
 	Msg   string
 }
 
+// Error names the state and field at fault.
 func (e *LoadError) Error() string {
 	switch {
 	case e.State != "" && e.Field != "":
@@ -53,6 +54,7 @@ type TaskError struct {
 	Cause string
 }
 
+// Error returns the name and the cause.
 func (e *TaskError) Error() string {
 	if e.Cause == "" {
 		return e.Name
@@ -99,6 +101,7 @@ type APIError struct {
 	Message string
 }
 
+// Error returns the code and the message.
 func (e *APIError) Error() string { return "engine: " + e.Code + ": " + e.Message }
 
 // Is reports whether target is an *APIError with the same Code.
@@ -126,12 +129,15 @@ func apiError(kind *APIError, format string, args ...any) *APIError {
 type stateError struct {
 	name  string
 	cause string
+	// engine marks an error of the engine's own evaluation, whose cause
+	// gets the "An error occurred while executing the state" preamble.
+	engine bool
 }
 
 func (e *stateError) Error() string { return e.name + ": " + e.cause }
 
 func runtimeError(format string, args ...any) *stateError {
-	return &stateError{name: ErrorRuntime, cause: fmt.Sprintf(format, args...)}
+	return &stateError{name: ErrorRuntime, cause: fmt.Sprintf(format, args...), engine: true}
 }
 
 // terminal reports whether no Retry or Catch may handle the error: AWS fails

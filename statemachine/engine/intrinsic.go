@@ -15,7 +15,7 @@ var intrinsicFuncs = map[string]func(c *call, args []any) (any, error){
 	"States.Format":       fnFormat,
 	"States.StringToJson": fnStringToJSON,
 	"States.JsonToString": fnJSONToString,
-	"States.Array":        func(_ *call, args []any) (any, error) { return append([]any{}, args...), nil },
+	"States.Array":        fnArray,
 	"States.ArrayGetItem": fnArrayGetItem,
 	"States.ArrayLength":  fnArrayLength,
 	"States.UUID":         fnUUID,
@@ -284,6 +284,8 @@ func fnJSONToString(c *call, args []any) (any, error) {
 	}
 	return compact(args[0]), nil
 }
+
+func fnArray(_ *call, args []any) (any, error) { return append([]any{}, args...), nil }
 
 func fnArrayGetItem(c *call, args []any) (any, error) {
 	if err := wantArgs(c, args, 2); err != nil {
