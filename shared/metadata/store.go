@@ -110,6 +110,11 @@ func (s *Store) Write(ctx context.Context, item Item) (changed bool, err error) 
 	item.Sequencer = s3event.PadSequencer(item.Sequencer)
 	item.LastModified = s.now().UTC().Format(time.RFC3339)
 
+	created, err := s.create(ctx, item)
+	if created || err != nil {
+		return created, err
+	}
+
 	update, values, names, err := updateExpression(item)
 	if err != nil {
 		return false, err
@@ -139,6 +144,33 @@ func (s *Store) Write(ctx context.Context, item Item) (changed bool, err error) 
 	}
 	if err != nil {
 		return false, steperr.FromAWS("dynamodb", "UpdateItem", err)
+	}
+	return true, nil
+}
+
+// create writes item when the table has none of its id, and reports whether
+// it did. The first write of an image is a PutItem rather than the
+// conditional UpdateItem of later writes: minidyn v0.8.2, the local DynamoDB,
+// leaves items that an UpdateItem creates out of the userId index, and one
+// PutItem costs no more than one UpdateItem in DynamoDB.
+func (s *Store) create(ctx context.Context, item Item) (bool, error) {
+	item.Attempts = 1
+	attrs, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return false, fmt.Errorf("metadata: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     attrs,
+		ConditionExpression:      aws.String("attribute_not_exists(#imageId)"),
+		ExpressionAttributeNames: map[string]string{"#imageId": KeyAttribute},
+	})
+	var conditionFailed *types.ConditionalCheckFailedException
+	if errors.As(err, &conditionFailed) {
+		return false, nil
+	}
+	if err != nil {
+		return false, steperr.FromAWS("dynamodb", "PutItem", err)
 	}
 	return true, nil
 }

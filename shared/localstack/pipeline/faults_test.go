@@ -37,7 +37,7 @@ func TestTransientFaultsAreRetriedToDone(t *testing.T) {
 			f.S3.FailNext("PutObject", 2, faults.Fault{Kind: faults.Unavailable})
 		}, "Resize"},
 		{"DynamoDB throttling", func(f *localstack.Faults) {
-			f.DynamoDB.FailNext("UpdateItem", 2, faults.Fault{Kind: faults.Throttle})
+			f.DynamoDB.FailNext(faults.AnyOperation, 2, faults.Fault{Kind: faults.Throttle})
 		}, "Persist"},
 		{"SNS throttling", func(f *localstack.Faults) {
 			f.SNS.FailNext("Publish", 2, faults.Fault{Kind: faults.Throttle})

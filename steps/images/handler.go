@@ -1,0 +1,499 @@
+package images
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/imagepipe/imagepipe/shared/metadata"
+	"github.com/imagepipe/imagepipe/shared/objectkey"
+	"github.com/imagepipe/imagepipe/shared/steperr"
+	"github.com/imagepipe/imagepipe/shared/stepio"
+)
+
+// Page sizes of GET /images.
+const (
+	// DefaultPageSize is the page size without ?limit=.
+	DefaultPageSize = 20
+	// MaxPageSize caps ?limit=: a page presigns a URL per variant and reads
+	// every item, and a client scrolling a gallery needs no more at once.
+	MaxPageSize = 100
+)
+
+// PathParameter is the route parameter of GET /images/{imageId}.
+const PathParameter = "imageId"
+
+// Headers the CORS preflight answers with.
+const (
+	allowedMethods  = "GET, OPTIONS"
+	allowedHeaders  = "Authorization"
+	preflightMaxAge = "600"
+)
+
+// retryAfter is the Retry-After of a 503, in seconds: DynamoDB throttling
+// and blips pass within moments.
+const retryAfter = "1"
+
+// Presigner signs S3 requests without sending them; *s3.PresignClient is one.
+type Presigner interface {
+	PresignGetObject(ctx context.Context, params *s3.GetObjectInput,
+		optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+// List is the JSON body of a 200 to GET /images.
+type List struct {
+	// Images are the page's images, newest lastModified first.
+	Images []Image `json:"images"`
+	// NextCursor is the ?cursor= of the next page; empty on the last page.
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// Image is what a client learns about one image: the JSON body of a 200 to
+// GET /images/{imageId}, and an element of [List].
+type Image struct {
+	ImageID string `json:"imageId"`
+	// Status is DONE or FAILED.
+	Status string `json:"status"`
+	// Reason says why a FAILED image was not processed.
+	Reason string `json:"reason,omitempty"`
+	// Original describes the upload, as far as the pipeline read it.
+	Original *Original `json:"original,omitempty"`
+	// LastModified is when the outcome was recorded, RFC 3339 in UTC.
+	LastModified string `json:"lastModified"`
+	// Variants are the renditions of a DONE image, the primary one first.
+	Variants []Variant `json:"variants,omitempty"`
+}
+
+// Original describes an uploaded file; fields the pipeline did not learn
+// are left out.
+type Original struct {
+	// Width and Height are in pixels, before the EXIF orientation.
+	Width  int `json:"width,omitempty"`
+	Height int `json:"height,omitempty"`
+	// Format is the sniffed format: jpeg, png, gif or webp.
+	Format string `json:"format,omitempty"`
+	// Bytes is the size of the upload.
+	Bytes int64 `json:"bytes,omitempty"`
+}
+
+// Variant is one rendition and a short-lived URL to fetch it.
+type Variant struct {
+	Name   string `json:"name"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Bytes  int64  `json:"bytes,omitempty"`
+	// URL is a presigned S3 GET; it is a credential until ExpiresAt.
+	URL string `json:"url"`
+	// ExpiresAt is when URL stops working, RFC 3339 in UTC.
+	ExpiresAt string `json:"expiresAt"`
+}
+
+// Handler answers GET /images and GET /images/{imageId}. It holds no
+// per-request state, so one Handler serves concurrent requests.
+type Handler struct {
+	cfg     Config
+	store   *metadata.Store
+	presign Presigner
+	log     *slog.Logger
+}
+
+// New returns a Handler for cfg, reading items through db and signing
+// variant URLs with presigner (in Lambda, s3.NewPresignClient of an
+// awsconfig.S3 client). A nil logger means slog.Default. It fails with a
+// [*settings.Error] if cfg is not usable.
+func New(cfg Config, db *dynamodb.Client, presigner Presigner,
+	logger *slog.Logger) (*Handler, error) {
+	if db == nil {
+		return nil, errors.New("images: a DynamoDB client is required")
+	}
+	if presigner == nil {
+		return nil, errors.New("images: a presigner is required")
+	}
+	cfg.CORSOrigins = slices.Clone(cfg.CORSOrigins)
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Handler{cfg: cfg, store: metadata.NewStore(db, cfg.Table),
+		presign: presigner, log: logger}, nil
+}
+
+// Config returns the configuration in effect, defaults filled in.
+func (h *Handler) Config() Config { return h.cfg }
+
+// Handle serves one API Gateway HTTP API (payload 2.0) request. Every outcome,
+// refusals and internal failures included, is a response with a JSON body;
+// the error is always nil, because an error would reach the client as API
+// Gateway's bare 500 without CORS headers or an error code.
+func (h *Handler) Handle(ctx context.Context,
+	req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	origin := header(req.Headers, "origin")
+	method := strings.ToUpper(req.RequestContext.HTTP.Method)
+	imageID, one := req.PathParameters[PathParameter]
+
+	var resp events.APIGatewayV2HTTPResponse
+	var attrs []slog.Attr
+	switch {
+	case method == http.MethodOptions:
+		resp = h.preflight(origin)
+	case method == http.MethodGet && one:
+		resp, attrs = h.get(ctx, req, imageID)
+	case method == http.MethodGet:
+		resp, attrs = h.list(ctx, req)
+	default:
+		resp = errorResponse(&apiError{http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+			fmt.Sprintf("method %q is not allowed here; use GET", method)})
+		resp.Headers["Allow"] = allowedMethods
+	}
+
+	h.addCORS(resp.Headers, origin)
+	h.logRequest(ctx, req, method, one, resp.StatusCode, attrs)
+	return resp, nil
+}
+
+// list answers GET /images. The attributes it returns are what the request
+// log line may carry: the user id and counts, never a URL or the cursor.
+func (h *Handler) list(ctx context.Context,
+	req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, []slog.Attr) {
+	userID, aerr := subject(req)
+	if aerr != nil {
+		return refuse(aerr, nil)
+	}
+	attrs := []slog.Attr{slog.String("userId", userID)}
+	limit, aerr := pageSize(req.QueryStringParameters["limit"])
+	if aerr != nil {
+		return refuse(aerr, attrs)
+	}
+	var after *metadata.PageKey
+	if s := req.QueryStringParameters["cursor"]; s != "" {
+		if after, aerr = decodeCursor(userID, s); aerr != nil {
+			return refuse(aerr, attrs)
+		}
+	}
+
+	items, next, err := h.store.ListByUser(ctx, userID, limit, after)
+	if err != nil {
+		return refuse(storeError(err), append(attrs, slog.String("err", err.Error())))
+	}
+	out := List{Images: make([]Image, 0, len(items))}
+	for _, it := range items {
+		img, err := h.view(ctx, it)
+		if err != nil {
+			attrs = append(attrs, slog.String("imageId", it.ImageID),
+				slog.String("err", err.Error()))
+			return refuse(internal("the image URLs could not be created; try again"), attrs)
+		}
+		out.Images = append(out.Images, img)
+	}
+	if next != nil {
+		out.NextCursor = encodeCursor(userID, next)
+	}
+	attrs = append(attrs, slog.Int("images", len(out.Images)), slog.Bool("more", next != nil))
+	return respond(http.StatusOK, out, attrs)
+}
+
+// get answers GET /images/{imageId}.
+func (h *Handler) get(ctx context.Context, req events.APIGatewayV2HTTPRequest,
+	imageID string) (events.APIGatewayV2HTTPResponse, []slog.Attr) {
+	userID, aerr := subject(req)
+	if aerr != nil {
+		return refuse(aerr, nil)
+	}
+	attrs := []slog.Attr{slog.String("userId", userID)}
+	if !objectkey.ValidID(imageID) {
+		return refuse(badRequest(CodeInvalidImageID, "the image id must be 1 to 128 "+
+			"letters, digits, '-' or '_', as POST /uploads returned it"), attrs)
+	}
+	attrs = append(attrs, slog.String("imageId", imageID))
+
+	it, found, err := h.store.Get(ctx, imageID)
+	if err != nil {
+		return refuse(storeError(err), append(attrs, slog.String("err", err.Error())))
+	}
+	if !found || it.UserID != userID {
+		// Logged apart for operators; the client sees one answer for both.
+		return refuse(errNotFound, append(attrs, slog.Bool("exists", found)))
+	}
+	img, err := h.view(ctx, it)
+	if err != nil {
+		attrs = append(attrs, slog.String("err", err.Error()))
+		return refuse(internal("the image URLs could not be created; try again"), attrs)
+	}
+	return respond(http.StatusOK, img, append(attrs, slog.String("imageStatus", img.Status)))
+}
+
+// view turns a stored item into what the client sees, presigning a URL for
+// every variant of a DONE image.
+func (h *Handler) view(ctx context.Context, it metadata.Item) (Image, error) {
+	img := Image{
+		ImageID:      it.ImageID,
+		Status:       it.Status,
+		LastModified: it.LastModified,
+	}
+	if it.Status != stepio.StatusDone {
+		img.Reason = it.Reason
+	}
+	if it.Width != 0 || it.Height != 0 || it.Format != "" || it.Bytes != 0 {
+		img.Original = &Original{Width: it.Width, Height: it.Height, Format: it.Format,
+			Bytes: it.Bytes}
+	}
+	if it.Status != stepio.StatusDone {
+		return img, nil
+	}
+
+	img.Variants = make([]Variant, 0, len(it.Variants))
+	for _, v := range it.Variants {
+		// Only the processed prefix is ever signed: the role may read nothing
+		// else, and an item naming another key is not the pipeline's.
+		if !strings.HasPrefix(v.Key, objectkey.ProcessedPrefix) {
+			return Image{}, fmt.Errorf("variant %s has key outside %s", v.Name,
+				objectkey.ProcessedPrefix)
+		}
+		u, expiresAt, err := h.presignGet(ctx, v.Key)
+		if err != nil {
+			return Image{}, err
+		}
+		img.Variants = append(img.Variants, Variant{
+			Name: v.Name, Width: v.Width, Height: v.Height, Bytes: v.Bytes,
+			URL: u, ExpiresAt: expiresAt,
+		})
+	}
+	return img, nil
+}
+
+// presignGet signs a GET of key and returns the URL and when it expires.
+func (h *Handler) presignGet(ctx context.Context, key string) (string, string, error) {
+	signed, err := h.presign.PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(h.cfg.ProcessedBucket),
+		Key:    aws.String(key),
+	}, s3.WithPresignExpires(h.cfg.URLExpiry))
+	if err != nil {
+		// From the SDK (credentials, endpoint); it carries no URL or secret.
+		return "", "", fmt.Errorf("presign: %w", err)
+	}
+	u, err := url.Parse(signed.URL)
+	if err != nil {
+		return "", "", errors.New("presign: the URL does not parse")
+	}
+	expiresAt, err := urlExpiry(u.Query())
+	if err != nil {
+		return "", "", err
+	}
+	return signed.URL, expiresAt.UTC().Format(time.RFC3339), nil
+}
+
+// urlExpiry is the moment S3 will start refusing the URL: the signature's
+// own date plus its lifetime, read from the URL so that it is exact.
+//
+// TODO: a URL signed with the role's temporary credentials stops working
+// when they expire, which may come before expiresAt; a client then gets a
+// 403 from S3 and must ask this API again, as it does after expiresAt.
+func urlExpiry(q url.Values) (time.Time, error) {
+	signedAt, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
+	if err != nil {
+		return time.Time{}, errors.New("presign: the URL has no usable X-Amz-Date")
+	}
+	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
+	if err != nil || secs <= 0 {
+		return time.Time{}, errors.New("presign: the URL has no usable X-Amz-Expires")
+	}
+	return signedAt.Add(time.Duration(secs) * time.Second), nil
+}
+
+// subject returns the JWT sub claim the authorizer verified. Without a usable
+// sub there is no partition to read, and no answer may fall back to one.
+func subject(req events.APIGatewayV2HTTPRequest) (string, *apiError) {
+	auth := req.RequestContext.Authorizer
+	if auth == nil || auth.JWT == nil {
+		return "", unauthorized("a signed-in user is required")
+	}
+	sub := auth.JWT.Claims["sub"]
+	if sub == "" {
+		return "", unauthorized("the token has no subject")
+	}
+	if !objectkey.ValidID(sub) {
+		return "", unauthorized("the token's subject is not a valid user id")
+	}
+	return sub, nil
+}
+
+// pageSize parses ?limit=. Out-of-range values are refused rather than
+// clamped, so a client never silently gets fewer images than it asked for.
+func pageSize(s string) (int32, *apiError) {
+	if s == "" {
+		return DefaultPageSize, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxPageSize || strconv.Itoa(n) != s {
+		return 0, badRequest(CodeInvalidLimit,
+			fmt.Sprintf("limit must be an integer from 1 to %d", MaxPageSize))
+	}
+	return int32(n), nil
+}
+
+// storeError is the answer to a failed read of the table: 503 for what may
+// pass (throttling, timeouts), 500 for the rest (a denied permission, a
+// missing table), which no retry by the client would change.
+func storeError(err error) *apiError {
+	var transient *steperr.DependencyUnavailable
+	if errors.As(err, &transient) {
+		return unavailable("the image store is busy; try again in a moment")
+	}
+	return internal("the images could not be read")
+}
+
+// preflight answers a CORS preflight. It needs no token: browsers send
+// preflights without credentials. An origin that is not configured gets a
+// 204 without CORS headers, which is how a browser learns it is refused.
+func (h *Handler) preflight(origin string) events.APIGatewayV2HTTPResponse {
+	resp := jsonResponse(http.StatusNoContent, nil)
+	if h.allowOrigin(origin) != "" {
+		resp.Headers["Access-Control-Allow-Methods"] = allowedMethods
+		resp.Headers["Access-Control-Allow-Headers"] = allowedHeaders
+		resp.Headers["Access-Control-Max-Age"] = preflightMaxAge
+	}
+	return resp
+}
+
+// addCORS sets the CORS response headers for origin, if it is allowed.
+func (h *Handler) addCORS(headers map[string]string, origin string) {
+	if len(h.cfg.CORSOrigins) == 0 {
+		return
+	}
+	if allow := h.allowOrigin(origin); allow != "" {
+		headers["Access-Control-Allow-Origin"] = allow
+	}
+	if h.cfg.CORSOrigins[0] != "*" {
+		// The answer depends on Origin, so shared caches must key on it.
+		headers["Vary"] = "Origin"
+	}
+}
+
+// allowOrigin returns the Access-Control-Allow-Origin value for origin, or ""
+// when the origin gets no CORS headers.
+func (h *Handler) allowOrigin(origin string) string {
+	if len(h.cfg.CORSOrigins) == 0 {
+		return ""
+	}
+	if h.cfg.CORSOrigins[0] == "*" {
+		return "*"
+	}
+	if origin != "" && slices.Contains(h.cfg.CORSOrigins, origin) {
+		return origin
+	}
+	return ""
+}
+
+// logRequest writes the one line a request gets. URLs, the cursor, the
+// claims and the Authorization header stay out: a URL is a credential for
+// its lifetime, and the claims identify a person beyond the user id.
+func (h *Handler) logRequest(ctx context.Context, req events.APIGatewayV2HTTPRequest,
+	method string, one bool, status int, attrs []slog.Attr) {
+	route := "list"
+	if one {
+		route = "get"
+	}
+	level, msg := slog.LevelInfo, "images answered"
+	switch {
+	case status >= 500:
+		level, msg = slog.LevelError, "images failed"
+	case status >= 400:
+		level, msg = slog.LevelWarn, "images refused"
+	case method == http.MethodOptions:
+		msg = "images preflight"
+	}
+	attrs = append([]slog.Attr{
+		slog.String("method", method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.String("apiRequestId", req.RequestContext.RequestID),
+	}, attrs...)
+	h.log.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// header looks a header up regardless of case: API Gateway lowercases names
+// in payload 2.0, but a caller building events by hand may not.
+func header(headers map[string]string, name string) string {
+	if v, ok := headers[name]; ok {
+		return v
+	}
+	for k, v := range headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// respond encodes v as the body of a response with status.
+func respond(status int, v any, attrs []slog.Attr) (events.APIGatewayV2HTTPResponse,
+	[]slog.Attr) {
+	body, err := encode(v)
+	if err != nil {
+		return refuse(internal("the response could not be encoded"),
+			append(attrs, slog.String("err", err.Error())))
+	}
+	return jsonResponse(status, body), attrs
+}
+
+// refuse returns the response of e and the log attributes with its code.
+func refuse(e *apiError, attrs []slog.Attr) (events.APIGatewayV2HTTPResponse, []slog.Attr) {
+	resp := errorResponse(e)
+	switch e.status {
+	case http.StatusUnauthorized:
+		// RFC 9110 asks a 401 to name the scheme the client should use.
+		resp.Headers["WWW-Authenticate"] = "Bearer"
+	case http.StatusServiceUnavailable:
+		resp.Headers["Retry-After"] = retryAfter
+	}
+	return resp, append(attrs, slog.String("code", e.code))
+}
+
+// jsonResponse builds a response with the headers every answer carries:
+// JSON, and no-store because the URLs inside are short-lived credentials and
+// the answer is for this user only.
+func jsonResponse(status int, body []byte) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type":  "application/json",
+			"Cache-Control": "no-store",
+		},
+		Body: string(body),
+	}
+}
+
+func errorResponse(e *apiError) events.APIGatewayV2HTTPResponse {
+	// Two strings always encode; there is no error to handle.
+	body, _ := encode(ErrorResponse{ErrorDetail{e.code, e.message}})
+	return jsonResponse(e.status, body)
+}
+
+// encode marshals v without HTML escaping, so the URLs' '&' stay readable
+// to people and tools; the body is JSON, never HTML.
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
