@@ -1,6 +1,6 @@
 # imagepipe — see README.md.
 SHELL := /bin/bash
-LAMBDAS := fetch resize persist notify recordfailure uploadurl metrics
+LAMBDAS := fetch resize persist notify recordfailure uploadurl metrics images
 BUILD := build
 GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc -ldflags='-s -w -buildid='
 

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"regexp"
+	"strings"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigatewayv2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cognito"
@@ -8,8 +11,43 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// uploadRoute is the one route of the HTTP API.
-const uploadRoute = "POST /uploads"
+// Route keys of the HTTP API; every route requires a signed-in user.
+const (
+	uploadRoute     = "POST /uploads"
+	listImagesRoute = "GET /images"
+	getImageRoute   = "GET /images/{imageId}"
+)
+
+// apiRoute is one route of the HTTP API and the Lambda behind it.
+type apiRoute struct {
+	// name is the logical name of the route; permission that of the Lambda
+	// permission letting API Gateway invoke fn for it.
+	name, permission string
+	key              string
+	fn               *function
+}
+
+// apiRoutes lists every route, the upload route first.
+func apiRoutes(fns functions) []apiRoute {
+	return []apiRoute{
+		{name: "uploads", permission: "uploadurl-api", key: uploadRoute, fn: fns.uploadURL},
+		{name: "images-list", permission: "images-list-api", key: listImagesRoute,
+			fn: fns.images},
+		{name: "images-get", permission: "images-get-api", key: getImageRoute,
+			fn: fns.images},
+	}
+}
+
+// pathParameter is a {name} segment of a route key.
+var pathParameter = regexp.MustCompile(`\{[^}/]+\}`)
+
+// sourcePath is what follows the API's execution ARN in the source ARN API
+// Gateway invokes a route's Lambda with: any stage, the method, and the path,
+// each path parameter matching any one value.
+func (r apiRoute) sourcePath() string {
+	method, path, _ := strings.Cut(r.key, " ")
+	return "/*/" + method + pathParameter.ReplaceAllString(path, "*")
+}
 
 // accessLogFormat is the stage's JSON access log line: who called what and
 // how it ended, never a token.
@@ -20,23 +58,30 @@ const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identi
 	`"authorizerError":"$context.authorizer.error",` +
 	`"integrationError":"$context.integrationErrorMessage"}`
 
-// httpAPI is the sign-in and the upload API in front of the uploadurl Lambda.
+// httpAPI is the sign-in and the API in front of the uploadurl and images
+// Lambdas.
 type httpAPI struct {
 	userPool   *cognito.UserPool
 	client     *cognito.UserPoolClient
 	api        *apigatewayv2.Api
 	authorizer *apigatewayv2.Authorizer
-	route      *apigatewayv2.Route
-	stage      *apigatewayv2.Stage
-	logGroup   *cloudwatch.LogGroup
-	permission *lambda.Permission
+	// integrations are by Lambda step; routes and permissions by route name.
+	integrations map[string]*apigatewayv2.Integration
+	routes       map[string]*apigatewayv2.Route
+	permissions  map[string]*lambda.Permission
+	stage        *apigatewayv2.Stage
+	logGroup     *cloudwatch.LogGroup
 }
 
-// newHTTPAPI creates the Cognito user pool and the HTTP API whose upload route
-// requires its JWTs.
+// newHTTPAPI creates the Cognito user pool and the HTTP API whose routes all
+// require its JWTs.
 func newHTTPAPI(ctx *pulumi.Context, cfg settings, prefix, region string,
-	uploadURL *function) (*httpAPI, error) {
-	a := &httpAPI{}
+	fns functions) (*httpAPI, error) {
+	a := &httpAPI{
+		integrations: map[string]*apigatewayv2.Integration{},
+		routes:       map[string]*apigatewayv2.Route{},
+		permissions:  map[string]*lambda.Permission{},
+	}
 	var err error
 
 	// Users sign in with their email address; an administrator creates them
@@ -85,13 +130,14 @@ func newHTTPAPI(ctx *pulumi.Context, cfg settings, prefix, region string,
 		return nil, err
 	}
 
-	// The HTTP API answers CORS preflights itself for the configured origins.
+	// The HTTP API answers CORS preflights itself for the configured origins:
+	// POST for upload URLs, GET for the image status.
 	a.api, err = apigatewayv2.NewApi(ctx, "api", &apigatewayv2.ApiArgs{
 		Name:         pulumi.String(prefix + "-api"),
 		ProtocolType: pulumi.String("HTTP"),
 		CorsConfiguration: &apigatewayv2.ApiCorsConfigurationArgs{
 			AllowOrigins: pulumi.ToStringArray(cfg.corsOrigins),
-			AllowMethods: pulumi.ToStringArray([]string{"POST"}),
+			AllowMethods: pulumi.ToStringArray([]string{"GET", "POST"}),
 			AllowHeaders: pulumi.ToStringArray([]string{"authorization", "content-type"}),
 			MaxAge:       pulumi.Int(3600),
 		},
@@ -117,28 +163,48 @@ func newHTTPAPI(ctx *pulumi.Context, cfg settings, prefix, region string,
 		return nil, err
 	}
 
-	// Payload format 2.0 hands the JWT claims to the Lambda.
-	integration, err := apigatewayv2.NewIntegration(ctx, "uploadurl",
-		&apigatewayv2.IntegrationArgs{
-			ApiId:                a.api.ID(),
-			IntegrationType:      pulumi.String("AWS_PROXY"),
-			IntegrationUri:       uploadURL.fn.InvokeArn,
-			PayloadFormatVersion: pulumi.String("2.0"),
-		})
-	if err != nil {
-		return nil, err
-	}
+	var routes []pulumi.Resource
+	for _, r := range apiRoutes(fns) {
+		integration := a.integrations[r.fn.step]
+		if integration == nil {
+			// One per Lambda, shared by its routes; payload format 2.0
+			// hands the JWT claims to the Lambda.
+			integration, err = apigatewayv2.NewIntegration(ctx, r.fn.step,
+				&apigatewayv2.IntegrationArgs{
+					ApiId:                a.api.ID(),
+					IntegrationType:      pulumi.String("AWS_PROXY"),
+					IntegrationUri:       r.fn.fn.InvokeArn,
+					PayloadFormatVersion: pulumi.String("2.0"),
+				})
+			if err != nil {
+				return nil, err
+			}
+			a.integrations[r.fn.step] = integration
+		}
 
-	// The only route, and it requires a signed-in user.
-	a.route, err = apigatewayv2.NewRoute(ctx, "uploads", &apigatewayv2.RouteArgs{
-		ApiId:             a.api.ID(),
-		RouteKey:          pulumi.String(uploadRoute),
-		Target:            pulumi.Sprintf("integrations/%s", integration.ID()),
-		AuthorizationType: pulumi.String("JWT"),
-		AuthorizerId:      a.authorizer.ID(),
-	})
-	if err != nil {
-		return nil, err
+		// Every route requires a signed-in user: the Lambdas trust the
+		// token's sub as the caller.
+		route, err := apigatewayv2.NewRoute(ctx, r.name, &apigatewayv2.RouteArgs{
+			ApiId:             a.api.ID(),
+			RouteKey:          pulumi.String(r.key),
+			Target:            pulumi.Sprintf("integrations/%s", integration.ID()),
+			AuthorizationType: pulumi.String("JWT"),
+			AuthorizerId:      a.authorizer.ID(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		a.routes[r.name] = route
+		routes = append(routes, route)
+
+		// API Gateway may invoke the Lambda for this route's method and path
+		// only.
+		a.permissions[r.name], err = allowInvoke(ctx, r.permission, r.fn,
+			"apigateway.amazonaws.com", pulumi.Sprintf("%s%s", a.api.ExecutionArn,
+				r.sourcePath()))
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	// Access logs of the stage, kept as long as the Lambdas' logs.
@@ -165,13 +231,7 @@ func newHTTPAPI(ctx *pulumi.Context, cfg settings, prefix, region string,
 			ThrottlingRateLimit:  pulumi.Float64(cfg.apiRateLimit),
 			ThrottlingBurstLimit: pulumi.Int(cfg.apiBurstLimit),
 		},
-	}, pulumi.DependsOn([]pulumi.Resource{a.route}))
-	if err != nil {
-		return nil, err
-	}
-
-	a.permission, err = allowInvoke(ctx, "uploadurl-api", uploadURL, "apigateway.amazonaws.com",
-		pulumi.Sprintf("%s/*/POST/uploads", a.api.ExecutionArn))
+	}, pulumi.DependsOn(routes))
 	if err != nil {
 		return nil, err
 	}

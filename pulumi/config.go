@@ -22,6 +22,7 @@ const (
 	defaultMaxBytes             = 50 << 20
 	defaultContentTypes         = "image/jpeg,image/png,image/gif,image/webp"
 	defaultUploadURLExpiry      = "5m"
+	defaultImageURLExpiry       = "5m"
 	defaultCORSOrigins          = "http://localhost:8080"
 	defaultMetricsRate          = "1 hour"
 	defaultLogRetentionDays     = 30
@@ -39,6 +40,10 @@ const resizeStateTimeout = 300
 
 // maxUploadURLExpiry is the longest life the upload URL function accepts.
 const maxUploadURLExpiry = time.Hour
+
+// maxImageURLExpiry is the longest life the images function accepts for the
+// presigned GET URLs of its variants.
+const maxImageURLExpiry = time.Hour
 
 // metricsNamespace is the CloudWatch namespace of the metrics Lambda. It is not
 // configurable because the Lambda's IAM condition pins it.
@@ -60,6 +65,7 @@ type settings struct {
 	maxBytes            int
 	allowedContentTypes string
 	uploadURLExpiry     string
+	imageURLExpiry      string
 	corsOrigins         []string
 
 	// metricsRate is a schedule rate ("5 minutes") or a whole EventBridge
@@ -93,6 +99,7 @@ var configDefaults = map[string]string{
 	"maxBytes":             strconv.Itoa(defaultMaxBytes),
 	"allowedContentTypes":  defaultContentTypes,
 	"uploadUrlExpiry":      defaultUploadURLExpiry,
+	"imageUrlExpiry":       defaultImageURLExpiry,
 	"corsOrigins":          defaultCORSOrigins,
 	"metricsRate":          defaultMetricsRate,
 	"logRetentionDays":     strconv.Itoa(defaultLogRetentionDays),
@@ -141,6 +148,7 @@ func loadConfig(ctx *pulumi.Context) settings {
 	s.maxBytes = num("maxBytes")
 	s.allowedContentTypes = str("allowedContentTypes")
 	s.uploadURLExpiry = str("uploadUrlExpiry")
+	s.imageURLExpiry = str("imageUrlExpiry")
 	s.corsOrigins = splitList(str("corsOrigins"))
 	s.metricsRate = str("metricsRate")
 	s.logRetentionDays = num("logRetentionDays")
@@ -178,6 +186,13 @@ func (s settings) validate() error {
 	if d, err := time.ParseDuration(s.uploadURLExpiry); err != nil || d <= 0 ||
 		d > maxUploadURLExpiry {
 		bad("uploadUrlExpiry", "%q is not a Go duration between 1s and 1h", s.uploadURLExpiry)
+	}
+	// The images function also refuses fractions of a second: S3 counts
+	// X-Amz-Expires in whole seconds.
+	if d, err := time.ParseDuration(s.imageURLExpiry); err != nil || d < time.Second ||
+		d > maxImageURLExpiry || d%time.Second != 0 {
+		bad("imageUrlExpiry", "%q is not a Go duration of whole seconds between 1s and 1h",
+			s.imageURLExpiry)
 	}
 	if len(s.corsOrigins) == 0 {
 		bad("corsOrigins", "no origin given")

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/imagepipe/imagepipe/shared/metadata"
 	"github.com/imagepipe/imagepipe/shared/objectkey"
 )
 
@@ -25,11 +26,12 @@ const (
 	recordFailureStep = "recordfailure"
 	uploadURLStep     = "uploadurl"
 	metricsStep       = "metrics"
+	imagesStep        = "images"
 )
 
 // steps lists every Lambda, in the order of the Makefile's LAMBDAS.
 var steps = []string{fetchStep, resizeStep, persistStep, notifyStep, recordFailureStep,
-	uploadURLStep, metricsStep}
+	uploadURLStep, metricsStep, imagesStep}
 
 // Lambda runtime settings shared by every function.
 const (
@@ -62,13 +64,13 @@ type function struct {
 
 // functions are the system's Lambdas.
 type functions struct {
-	fetch, resize, persist, notify, recordFailure, uploadURL, metrics *function
+	fetch, resize, persist, notify, recordFailure, uploadURL, metrics, images *function
 }
 
 // all returns the functions in the order of [steps].
 func (f functions) all() []*function {
 	return []*function{f.fetch, f.resize, f.persist, f.notify, f.recordFailure, f.uploadURL,
-		f.metrics}
+		f.metrics, f.images}
 }
 
 // archives checks that `make build` has written every Lambda's zip and
@@ -182,6 +184,26 @@ func newFunctions(ctx *pulumi.Context, cfg settings, prefix string, code map[str
 				"StringEquals": {"cloudwatch:namespace": metricsNamespace},
 			}},
 		},
+		imagesStep: {
+			// One Query or GetItem and local signatures, like uploadurl: a
+			// client waits on it, and 10 s is well inside the HTTP API's 30 s.
+			memory: 128, timeout: 10,
+			env: pulumi.StringMap{
+				"TABLE_NAME":       st.table.Name,
+				"PROCESSED_BUCKET": processed.Bucket,
+				"IMAGE_URL_EXPIRY": pulumi.String(cfg.imageURLExpiry),
+				"CORS_ORIGINS":     pulumi.String(strings.Join(cfg.corsOrigins, ",")),
+			},
+			// Read-only: lists go through the userId index, one image is a
+			// GetItem; the variant URLs carry this role's signature, so it
+			// may read the processed renditions and nothing else.
+			grants: grants{
+				"dynamodb:Query": resources(
+					pulumi.Sprintf("%s/index/%s", st.table.Arn, metadata.UserIndex)),
+				"dynamodb:GetItem": resources(st.table.Arn),
+				"s3:GetObject":     resources(under(processed.Arn, objectkey.ProcessedPrefix)),
+			},
+		},
 	}
 
 	made := map[string]*function{}
@@ -197,7 +219,7 @@ func newFunctions(ctx *pulumi.Context, cfg settings, prefix string, code map[str
 	return functions{
 		fetch: made[fetchStep], resize: made[resizeStep], persist: made[persistStep],
 		notify: made[notifyStep], recordFailure: made[recordFailureStep],
-		uploadURL: made[uploadURLStep], metrics: made[metricsStep],
+		uploadURL: made[uploadURLStep], metrics: made[metricsStep], images: made[imagesStep],
 	}, nil
 }
 

@@ -1,6 +1,7 @@
 // Command pulumi is the imagepipe Pulumi program: one `pulumi up` deploys the
 // buckets, the queue and pipe, the state machine and its Lambdas, the upload
-// API with its user pool, the metrics schedule, the alarms and the dashboard.
+// and image status API with its user pool, the metrics schedule, the alarms
+// and the dashboard.
 //
 // Pulumi.yaml at the repository root points here (main: pulumi/), so the
 // program runs with pulumi/ as its working directory and finds the Lambda
@@ -88,7 +89,7 @@ func deploy(ctx *pulumi.Context, cfg settings) (*deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.api, err = newHTTPAPI(ctx, cfg, prefix, region.Name, d.functions.uploadURL); err != nil {
+	if d.api, err = newHTTPAPI(ctx, cfg, prefix, region.Name, d.functions); err != nil {
 		return nil, err
 	}
 	d.monitoring, err = newMonitoring(ctx, cfg, prefix, region.Name, d.storage, d.functions,

@@ -42,6 +42,8 @@ const (
 	tClient       = "aws:cognito/userPoolClient:UserPoolClient"
 	tAuthorizer   = "aws:apigatewayv2/authorizer:Authorizer"
 	tRoute        = "aws:apigatewayv2/route:Route"
+	tIntegration  = "aws:apigatewayv2/integration:Integration"
+	tAPI          = "aws:apigatewayv2/api:Api"
 	tStage        = "aws:apigatewayv2/stage:Stage"
 )
 
@@ -145,6 +147,11 @@ func expectedGrants() map[string]map[string][]string {
 		metricsStep: with(metricsStep, map[string][]string{
 			"s3:ListBucket":            {originalsArn, processedArn},
 			"cloudwatch:PutMetricData": {"*"},
+		}),
+		imagesStep: with(imagesStep, map[string][]string{
+			"dynamodb:Query":   {tableArn + "/index/" + metadata.UserIndex},
+			"dynamodb:GetItem": {tableArn},
+			"s3:GetObject":     {processedArn + "/processed/*"},
 		}),
 		"pipeline": pipeline,
 		"uploads-pipe": {
@@ -521,6 +528,8 @@ func expectedEnv() map[string]map[string]string {
 			"CORS_ORIGINS":          "http://localhost:8080"},
 		metricsStep: {"METRIC_BUCKETS": originalsName + "," + processedName,
 			"METRICS_NAMESPACE": "CustomS3"},
+		imagesStep: {"TABLE_NAME": tableName, "PROCESSED_BUCKET": processedName,
+			"IMAGE_URL_EXPIRY": "5m", "CORS_ORIGINS": "http://localhost:8080"},
 	}
 }
 
@@ -640,13 +649,62 @@ func TestMetricsRunOnTheConfiguredSchedule(t *testing.T) {
 	}
 }
 
-func TestUploadRouteRequiresTheJWTAuthorizer(t *testing.T) {
+func TestEveryRouteRequiresTheJWTAuthorizer(t *testing.T) {
 	_, m, _ := mustRun(t, nil)
 	auth := m.one(t, tAuthorizer, "cognito")
-	route := m.one(t, tRoute, "uploads")
-	if route.plain["routeKey"] != "POST /uploads" || route.plain["authorizationType"] != "JWT" ||
-		route.plain["authorizerId"] != auth.id || auth.id == "" {
-		t.Errorf("route %v, want POST /uploads behind authorizer %q", route.plain, auth.id)
+	execArn := arnOf("execute-api", testAPIID)
+	routes := []struct {
+		name, key, step, permission, sourceArn string
+	}{
+		{"uploads", "POST /uploads", uploadURLStep, "uploadurl-api",
+			execArn + "/*/POST/uploads"},
+		{"images-list", "GET /images", imagesStep, "images-list-api",
+			execArn + "/*/GET/images"},
+		{"images-get", "GET /images/{imageId}", imagesStep, "images-get-api",
+			execArn + "/*/GET/images/*"},
+	}
+	if got := m.all(tRoute); len(got) != len(routes) {
+		t.Errorf("%d routes, want %d", len(got), len(routes))
+	}
+	for _, want := range routes {
+		route := m.one(t, tRoute, want.name)
+		if route.plain["routeKey"] != want.key || route.plain["authorizationType"] != "JWT" ||
+			route.plain["authorizerId"] != auth.id || auth.id == "" ||
+			route.plain["apiId"] != testAPIID {
+			t.Errorf("route %v, want %s behind authorizer %q", route.plain, want.key, auth.id)
+		}
+		integration := m.one(t, tIntegration, want.step)
+		if route.plain["target"] != "integrations/"+integration.id {
+			t.Errorf("route %s targets %v, want the %s integration", want.key,
+				route.plain["target"], want.step)
+		}
+		if integration.plain["integrationType"] != "AWS_PROXY" ||
+			integration.plain["payloadFormatVersion"] != "2.0" ||
+			!strings.Contains(fmt.Sprint(integration.plain["integrationUri"]),
+				lambdaArn(want.step)+"/invocations") {
+			t.Errorf("integration %v, want AWS_PROXY 2.0 to %s", integration.plain, want.step)
+		}
+		perm := m.one(t, tPermission, want.permission)
+		if perm.plain["principal"] != "apigateway.amazonaws.com" ||
+			perm.plain["sourceArn"] != want.sourceArn ||
+			perm.plain["function"] != testPrefix+"-"+want.step {
+			t.Errorf("permission %v, want %s to invoke %s", perm.plain, want.sourceArn,
+				want.step)
+		}
+	}
+	stage := m.one(t, tStage, "default")
+	for _, want := range routes {
+		if !slices.Contains(stage.deps, urn(tRoute, want.name)) {
+			t.Errorf("the stage does not wait for route %s: %v", want.key, stage.deps)
+		}
+	}
+
+	cors := path(m.one(t, tAPI, "api").plain, "corsConfiguration")
+	if !slices.Equal(strs(path(cors, "allowMethods")), []string{"GET", "POST"}) ||
+		!slices.Equal(strs(path(cors, "allowOrigins")), []string{defaultCORSOrigins}) ||
+		!slices.Contains(strs(path(cors, "allowHeaders")), "authorization") {
+		t.Errorf("API CORS %v, want GET and POST from %s with authorization", cors,
+			defaultCORSOrigins)
 	}
 	issuer := "https://cognito-idp." + testRegion + ".amazonaws.com/" + testPoolID
 	jwt := auth.plain["jwtConfiguration"]
@@ -663,16 +721,10 @@ func TestUploadRouteRequiresTheJWTAuthorizer(t *testing.T) {
 		t.Errorf("client %v", client.plain)
 	}
 
-	stage := m.one(t, tStage, "default")
 	if stage.plain["name"] != "$default" || stage.plain["autoDeploy"] != true ||
 		path(stage.plain, "accessLogSettings", "destinationArn") !=
 			arnOf("logs", "log-group:/aws/apigateway/"+testPrefix+"-api") {
 		t.Errorf("stage %v", stage.plain)
-	}
-	perm := m.one(t, tPermission, "uploadurl-api")
-	if perm.plain["principal"] != "apigateway.amazonaws.com" ||
-		perm.plain["sourceArn"] != arnOf("execute-api", testAPIID)+"/*/POST/uploads" {
-		t.Errorf("permission %v", perm.plain)
 	}
 }
 
@@ -714,6 +766,11 @@ func TestEveryAlarmNotifiesTheTopic(t *testing.T) {
 		stateMachineArn) {
 		t.Errorf("dashboard %v (%v)", dash.plain["dashboardBody"], err)
 	}
+	for _, s := range steps {
+		if !strings.Contains(dash.plain["dashboardBody"].(string), `"`+testPrefix+"-"+s+`"`) {
+			t.Errorf("the dashboard does not graph the %s Lambda", s)
+		}
+	}
 }
 
 func TestStackOutputs(t *testing.T) {
@@ -747,6 +804,7 @@ func TestConfigOverrides(t *testing.T) {
 		"maxPixels":            "24000000",
 		"maxBytes":             "1000",
 		"uploadUrlExpiry":      "15m",
+		"imageUrlExpiry":       "90s",
 		"corsOrigins":          "https://a.example, https://b.example",
 		"metricsRate":          "5 minutes",
 		"logRetentionDays":     "7",
@@ -767,6 +825,15 @@ func TestConfigOverrides(t *testing.T) {
 	if up["UPLOAD_URL_EXPIRY"] != "15m" || up["MAX_BYTES"] != "1000" ||
 		up["CORS_ORIGINS"] != "https://a.example,https://b.example" {
 		t.Errorf("uploadurl environment %v", up)
+	}
+	img := env(m.one(t, tFunction, imagesStep))
+	if img["IMAGE_URL_EXPIRY"] != "90s" ||
+		img["CORS_ORIGINS"] != "https://a.example,https://b.example" {
+		t.Errorf("images environment %v", img)
+	}
+	cors := path(m.one(t, tAPI, "api").plain, "corsConfiguration", "allowOrigins")
+	if !slices.Equal(strs(cors), []string{"https://a.example", "https://b.example"}) {
+		t.Errorf("API CORS origins %v", cors)
 	}
 	f := m.one(t, tFunction, resizeStep)
 	if f.plain["memorySize"] != 3008.0 || f.plain["timeout"] != 200.0 ||
@@ -790,10 +857,10 @@ func TestConfigOverrides(t *testing.T) {
 		sub.plain["topic"] != topicArn {
 		t.Errorf("subscription %v", sub.plain)
 	}
-	cors := m.one(t, tCORS, "originals").plain["corsRules"].([]any)[0]
-	if !slices.Equal(strs(path(cors, "allowedOrigins")),
+	rule := m.one(t, tCORS, "originals").plain["corsRules"].([]any)[0]
+	if !slices.Equal(strs(path(rule, "allowedOrigins")),
 		[]string{"https://a.example", "https://b.example"}) {
-		t.Errorf("CORS origins %v", path(cors, "allowedOrigins"))
+		t.Errorf("CORS origins %v", path(rule, "allowedOrigins"))
 	}
 	if lvl := path(m.one(t, tStateMachine, "pipeline").plain, "loggingConfiguration",
 		"level"); lvl != "ALL" {
@@ -820,6 +887,7 @@ func TestInvalidConfigFailsWithTheKey(t *testing.T) {
 		"variants":             "large:big",
 		"jpegQuality":          "101",
 		"uploadUrlExpiry":      "2h",
+		"imageUrlExpiry":       "61m",
 		"metricsRate":          "1 minutes",
 		"logRetentionDays":     "8",
 		"resizeMemoryMb":       "64",
@@ -831,6 +899,29 @@ func TestInvalidConfigFailsWithTheKey(t *testing.T) {
 			_, _, _, err := run(t, map[string]string{key: value})
 			if err == nil || !strings.Contains(err.Error(), key) {
 				t.Errorf("%s=%s: error %v, want one naming %s", key, value, err, key)
+			}
+		})
+	}
+}
+
+func TestImageURLExpiryIsWholeSecondsUpToAnHour(t *testing.T) {
+	for value, ok := range map[string]bool{
+		"1s": true, "90s": true, "1h": true,
+		"0s": false, "-5m": false, "1500ms": false, "1h0m1s": false, "soon": false,
+	} {
+		t.Run(value, func(t *testing.T) {
+			_, m, _, err := run(t, map[string]string{"imageUrlExpiry": value})
+			if !ok {
+				if err == nil || !strings.Contains(err.Error(), "imageUrlExpiry") {
+					t.Errorf("error %v, want one naming imageUrlExpiry", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("deploy: %v", err)
+			}
+			if got := env(m.one(t, tFunction, imagesStep))["IMAGE_URL_EXPIRY"]; got != value {
+				t.Errorf("IMAGE_URL_EXPIRY %q, want %q", got, value)
 			}
 		})
 	}

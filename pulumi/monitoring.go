@@ -226,7 +226,7 @@ func dashboardBody(region string, st *storage, fns functions, wf *workflow,
 				perFunction("Duration", "p99")),
 			metricWidget(region, "Lambda errors", "Sum", 12, 6,
 				perFunction("Errors", "Sum")),
-			metricWidget(region, "Upload API requests", "Sum", 0, 12, [][]any{
+			metricWidget(region, "API requests", "Sum", 0, 12, [][]any{
 				{"AWS/ApiGateway", "Count", "ApiId", apiID, "Stage", "$default"},
 				{"AWS/ApiGateway", "4xx", "ApiId", apiID, "Stage", "$default"},
 				{"AWS/ApiGateway", "5xx", "ApiId", apiID, "Stage", "$default"},
