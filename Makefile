@@ -6,7 +6,7 @@ GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc -ldflags='-s -w -
 
 CONFORMANCE := statemachine/conformance
 
-.PHONY: build test bench dev run fuzz deps node-deps clean $(LAMBDAS:%=$(BUILD)/%.zip)
+.PHONY: build test bench dev run fuzz deps node-deps browser-deps clean $(LAMBDAS:%=$(BUILD)/%.zip)
 
 ## build: each Lambda as a static linux/arm64 bootstrap, zipped reproducibly under build/
 build: $(LAMBDAS:%=$(BUILD)/%.zip)
@@ -24,7 +24,7 @@ test: deps node-deps
 	IMAGEPIPE_REQUIRE_NODE=1 go test ./...
 
 ## deps: the Debian packages the build and tests need (installed when root)
-DEBS := zip
+DEBS := zip chromium
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -34,11 +34,20 @@ deps:
 	fi
 
 ## node-deps: the pinned Node tools of the state machine's conformance suite
-node-deps: $(CONFORMANCE)/node_modules/.package-lock.json
+## and of the dev page's browser test
+node-deps: $(CONFORMANCE)/node_modules/.package-lock.json browser-deps
 
 $(CONFORMANCE)/node_modules/.package-lock.json: $(CONFORMANCE)/package.json \
 		$(CONFORMANCE)/package-lock.json
 	npm ci --prefix $(CONFORMANCE) --no-audit --no-fund --loglevel=error
+	touch $@
+
+## browser-deps: playwright-core for the dev page's browser test (cmd/imagepipe/e2e)
+E2E := cmd/imagepipe/e2e
+browser-deps: $(E2E)/node_modules/.package-lock.json
+
+$(E2E)/node_modules/.package-lock.json: $(E2E)/package.json $(E2E)/package-lock.json
+	npm ci --prefix $(E2E) --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## bench: the benchmarks, each beside its anchor in the same run
@@ -47,6 +56,10 @@ bench:
 
 clean:
 	rm -rf $(BUILD)
+
+## dev: the whole system on this machine with its web page (imagepipe dev -help)
+dev:
+	go run ./cmd/imagepipe dev
 
 ## run: put the sample photos (and a file that is not an image) through the
 ## local pipeline and print each image's item

@@ -51,6 +51,13 @@ type Options struct {
 	Pollers int
 	// Logger receives the JSON logs of the stack and the handlers.
 	Logger *slog.Logger
+	// Engine are more options for the engine, applied after the pipeline's
+	// own: an [engine.WithStore] whose executions outlive the process, say.
+	Engine []engine.Option
+	// WrapTask, when set, wraps each step's handler where the engine calls
+	// it; function is the Lambda's short name (fetch, resize, persist,
+	// notify). The local stack measures the time spent in handlers with it.
+	WrapTask func(function string, h engine.Handler) engine.Handler
 }
 
 // StateMachineName names the local state machine, as the Pulumi program
@@ -118,18 +125,23 @@ func (p *Pipeline) start(ctx context.Context, opts Options) error {
 		arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:imagepipe-%s",
 			p.Stack.Region, p.Stack.AccountID, name.function)
 		arns[name.placeholder] = arn
+		if opts.WrapTask != nil {
+			h = opts.WrapTask(name.function, h)
+		}
 		tasks[arn] = h
 	}
 	definition, err := statemachine.Render(arns)
 	if err != nil {
 		return err
 	}
-	p.Machine, err = engine.Load([]byte(definition), tasks,
+	engineOpts := append([]engine.Option{
 		engine.WithName(StateMachineName),
 		engine.WithRegion(p.Stack.Region),
 		engine.WithAccount(p.Stack.AccountID),
 		engine.WithTimeScale(opts.TimeScale),
-		engine.WithStatusChange(p.statusChanged))
+		engine.WithStatusChange(p.statusChanged),
+	}, opts.Engine...)
+	p.Machine, err = engine.Load([]byte(definition), tasks, engineOpts...)
 	if err != nil {
 		return err
 	}
