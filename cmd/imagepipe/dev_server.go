@@ -27,6 +27,7 @@ import (
 	"github.com/imagepipe/imagepipe/shared/localstack"
 	cwstub "github.com/imagepipe/imagepipe/shared/localstack/cloudwatch"
 	"github.com/imagepipe/imagepipe/shared/localstack/pipeline"
+	"github.com/imagepipe/imagepipe/shared/localstack/sfnapi"
 	"github.com/imagepipe/imagepipe/shared/settings"
 	"github.com/imagepipe/imagepipe/statemachine/engine"
 	"github.com/imagepipe/imagepipe/steps/images"
@@ -232,6 +233,7 @@ func startDev(ctx context.Context, env localstack.Setenver, cfg devConfig) (
 	s.bg.Go(func() { s.metrics.loop(bgCtx) })
 
 	s.log.Info("imagepipe dev is ready", "url", s.URL, "s3", s.S3URL,
+		"stepFunctions", s.URL, "stateMachineArn", s.p.Machine.ARN(),
 		"dataDir", cfg.DataDir, "inMemory", cfg.DataDir == "",
 		"metricsEvery", cfg.MetricsEvery.String())
 	return s, nil
@@ -332,6 +334,11 @@ func (s *devServer) routes() http.Handler {
 	dev("POST /dev/executions/{name}/restart", s.restartExecution)
 	dev("GET /dev/metrics", s.getMetrics)
 	dev("POST /dev/metrics/run", s.runMetrics)
+
+	// The Step Functions API over the local engine, for `imagepipe replay`
+	// and any other sfn client pointed here by AWS_ENDPOINT_URL_SFN: the AWS
+	// JSON 1.0 protocol posts every operation to the root.
+	mux.Handle("POST /{$}", sfnapi.New(s.p.Machine))
 
 	web, _ := fs.Sub(webFiles, "web")
 	files := http.FileServerFS(web)

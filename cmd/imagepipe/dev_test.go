@@ -417,3 +417,28 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 		}
 	}
 }
+
+// The dev server answers the Step Functions API on its own address, so
+// `imagepipe replay` works against the local stack with AWS_ENDPOINT_URL_SFN.
+func TestDevServesTheStepFunctionsAPI(t *testing.T) {
+	s := startTest(t, testConfig(t))
+	c := signIn(t, s, "ada")
+	c.upload([]byte("not an image at all\n"), "image/jpeg")
+	idle(t, s)
+
+	t.Setenv("AWS_ENDPOINT_URL_SFN", s.URL)
+	var out, errOut bytes.Buffer
+	code := runReplay([]string{"--state-machine-arn", s.p.Machine.ARN(),
+		"--include-rejected", "--output", "json"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("replay exited %d: %s", code, errOut.String())
+	}
+	var report replayReport
+	if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+		t.Fatalf("report %q: %v", out.String(), err)
+	}
+	if len(report.Executions) != 1 || report.Executions[0].Error != "ImageRejected" ||
+		report.Executions[0].Action != "start" || !report.DryRun {
+		t.Errorf("report %s, want the rejected execution listed for a new start", out.String())
+	}
+}
