@@ -3,28 +3,17 @@
 package main
 
 import (
-	"context"
-	"os"
+	"log/slog"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/imagepipe/imagepipe/shared/awsconfig"
-	"github.com/imagepipe/imagepipe/shared/settings"
+	"github.com/imagepipe/imagepipe/shared/lambdastart"
 	"github.com/imagepipe/imagepipe/steps/fetch"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := fetch.LoadConfig(settings.OS)
-	if err != nil {
-		log.Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	aws, err := awsconfig.Load(context.Background())
-	if err != nil {
-		log.Error("bad AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(fetch.New(cfg, awsconfig.S3(aws), log).Handle)
+	lambdastart.Run(fetch.LoadConfig, func(cfg fetch.Config, aws aws.Config, log *slog.Logger) any {
+		return fetch.New(cfg, awsconfig.S3(aws), log).Handle
+	})
 }

@@ -3,31 +3,20 @@
 package main
 
 import (
-	"context"
-	"os"
+	"log/slog"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/imagepipe/imagepipe/shared/awsconfig"
+	"github.com/imagepipe/imagepipe/shared/lambdastart"
 	"github.com/imagepipe/imagepipe/shared/metadata"
-	"github.com/imagepipe/imagepipe/shared/settings"
 	"github.com/imagepipe/imagepipe/steps/persist"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := persist.LoadConfig(settings.OS)
-	if err != nil {
-		log.Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	aws, err := awsconfig.Load(context.Background())
-	if err != nil {
-		log.Error("bad AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	store := metadata.NewStore(dynamodb.NewFromConfig(aws), cfg.Table)
-	lambda.Start(persist.New(store, log).Handle)
+	lambdastart.Run(persist.LoadConfig,
+		func(cfg persist.Config, aws aws.Config, log *slog.Logger) any {
+			store := metadata.NewStore(dynamodb.NewFromConfig(aws), cfg.Table)
+			return persist.New(store, log).Handle
+		})
 }
