@@ -7,12 +7,10 @@ import (
 	"sync"
 )
 
-// The working image of the pipeline is an opaque *image.RGBA (alpha 255
-// everywhere) or, for grey sources without alpha, an *image.Gray: both are
-// types nfnt/resize filters on their bytes directly, without the YCbCr path
-// that shifts red and blue. Converting into it is where transparency is
-// flattened and where the integer box pre-reduction happens, so the decoded
-// image is read once and no full-size RGBA copy is made when it is reduced.
+// The row converters below turn any decoded picture but a JPEG's YCbCr (and
+// a plain grey image) into opaque RGBA rows, flattening transparency onto the
+// background: toPlanar reads the picture through them, once, while reducing
+// it, so no full-size RGBA copy is made.
 
 // rowFunc writes row y (in the canvas's coordinates) of an image, converted
 // and flattened, into dst, which holds the canvas's width times the working
@@ -244,78 +242,6 @@ func genericRows(img image.Image, canvas image.Rectangle, bg color.RGBA) rowFunc
 			r, g, b, a := img.At(x, y).RGBA()
 			i := 4 * (x - canvas.Min.X)
 			premulRGBA(dst[i:i+4], uint8(r>>8), uint8(g>>8), uint8(b>>8), uint8(a>>8), bg)
-		}
-	}
-}
-
-// toWorking converts img, drawn on canvas over bg, into the working image,
-// averaging k×k blocks on the way when k > 1 (blocks at the right and bottom
-// edges average what they hold). An img that is already a working image is
-// returned as it is when k is 1.
-func toWorking(img image.Image, canvas image.Rectangle, k int, bg color.RGBA,
-	studio bool) image.Image {
-	if k <= 1 && img.Bounds() == canvas && canvas.Min == (image.Point{}) {
-		switch src := img.(type) {
-		case *image.Gray:
-			return src
-		case *image.RGBA:
-			if src.Opaque() {
-				return src
-			}
-		}
-	}
-	k = max(k, 1)
-
-	conv, bpp := converter(img, canvas, bg, studio)
-	w, h := canvas.Dx(), canvas.Dy()
-	ow, oh := (w+k-1)/k, (h+k-1)/k
-	var out image.Image
-	var pix []byte
-	if bpp == 1 {
-		g := image.NewGray(image.Rect(0, 0, ow, oh))
-		out, pix = g, g.Pix
-	} else {
-		c := image.NewRGBA(image.Rect(0, 0, ow, oh))
-		out, pix = c, c.Pix
-	}
-	stride := ow * bpp
-
-	parallelRows(oh, func(y0, y1 int) {
-		if k == 1 {
-			for y := y0; y < y1; y++ {
-				conv(canvas.Min.Y+y, pix[y*stride:(y+1)*stride])
-			}
-			return
-		}
-		row := make([]byte, w*bpp)
-		acc := make([]uint32, stride)
-		for oy := y0; oy < y1; oy++ {
-			clear(acc)
-			sy0, sy1 := oy*k, min(oy*k+k, h)
-			for sy := sy0; sy < sy1; sy++ {
-				conv(canvas.Min.Y+sy, row)
-				addBlocks(acc, row, w, k, bpp)
-			}
-			dst := pix[oy*stride : (oy+1)*stride]
-			for ox := 0; ox < ow; ox++ {
-				n := uint32((sy1 - sy0) * (min(ox*k+k, w) - ox*k))
-				for c := 0; c < bpp; c++ {
-					i := ox*bpp + c
-					dst[i] = uint8((acc[i] + n/2) / n)
-				}
-			}
-		}
-	})
-	return out
-}
-
-// addBlocks adds each k-wide run of row's pixels into one accumulator pixel.
-func addBlocks(acc []uint32, row []byte, w, k, bpp int) {
-	for x := 0; x < w; x++ {
-		a := acc[(x/k)*bpp:]
-		p := row[x*bpp:]
-		for c := 0; c < bpp; c++ {
-			a[c] += uint32(p[c])
 		}
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"image/color/palette"
 	"image/jpeg"
 	"io"
+	"math"
 	"testing"
 
 	"github.com/imagepipe/imagepipe/shared/imaging"
+	"github.com/imagepipe/imagepipe/shared/imaging/internal/similarity"
 )
 
 // plan9 is a colour as the animated GIF fixture stores it: its encoder maps
@@ -32,6 +34,7 @@ func TestProcessInputKinds(t *testing.T) {
 		{"jpeg-baseline.jpg", quad, 8},
 		{"jpeg-progressive.jpg", quad, 8},
 		{"jpeg-gray.jpg", [4]rgb{grey(50), grey(100), grey(150), grey(200)}, 4},
+		{"jpeg-422.jpg", quad, 8},
 		{"jpeg-cmyk.jpg", quad, 10},
 		{"png-rgb8.png", quad, 6},
 		{"png-rgb16.png", quad, 6},
@@ -333,13 +336,9 @@ func TestProcessErrors(t *testing.T) {
 
 func TestProcessMeanColourShift(t *testing.T) {
 	// A smooth, lossless picture keeps its mean colour through any symmetric
-	// filter; what moves it is rounding. nfnt/resize truncates (rather than
-	// rounds) after each of its two 8-bit passes, about -0.4 levels per
-	// variant, and cascading adds them up: the thumbnail comes out about 1.5
-	// levels dark. The bound catches anything worse.
-	// TODO: the issue's target is 0.5 levels; it needs a Lanczos pass that
-	// rounds (our own on the planes, or nfnt's 16-bit path at twice the
-	// memory), which is the tuning pass's work.
+	// filter; what moves it is rounding. Rounding halves up in the box
+	// reduction, or truncating as nfnt/resize's 8-bit path does, moves it by
+	// 0.3 to 1.5 levels along the cascade; the issue allows 0.5.
 	src := photo(2400, 1600)
 	var in bytes.Buffer
 	if err := encodePNG(&in, src); err != nil {
@@ -368,11 +367,77 @@ func TestProcessMeanColourShift(t *testing.T) {
 		for c := range got {
 			// Only red and green are smooth; blue is a high-frequency
 			// pattern whose mean the JPEG encoding itself moves.
-			if d := got[c] - want[c]; c < 2 && (d > 2 || d < -2) {
-				t.Errorf("%s: channel %d mean %.2f, want %.2f", o.Name, c, got[c], want[c])
+			if d := got[c] - want[c]; c < 2 && math.Abs(d) > 0.5 {
+				t.Errorf("%s: channel %d mean %.2f, want %.2f ±0.5", o.Name, c, got[c], want[c])
 			}
 		}
 		t.Logf("%s: mean shift R %+.2f G %+.2f B %+.2f", o.Name,
 			got[0]-want[0], got[1]-want[1], got[2]-want[2])
+	}
+}
+
+func TestProcessRealPhoto(t *testing.T) {
+	// A real photograph (see testdata/README.md) against a Lanczos3 of the
+	// whole picture made independently (nfnt/resize, 16-bit): the structure
+	// and the mean colour of each variant, cascaded as in production, must
+	// hold up. At quality 100 what is measured is the resampling, whose
+	// SSIM is about 0.998 (ImageMagick's box or triangle filter: 0.98 to
+	// 0.989); at the default 85 the encoding dominates on this detailed
+	// crop, for libvips as for this package (0.955 to 0.977). The colour
+	// bound is the issue's.
+	data := fixture(t, "photo-sunset.jpg")
+	orig, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := similarity.NewReference(orig)
+	variants := []imaging.Variant{{"large", 800}, {"medium", 400}, {"thumb", 100}}
+	out, err := imaging.Process(bytes.NewReader(data),
+		imaging.Options{Variants: variants, Quality: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		got := ref.Compare(decodeJPEG(t, o.Data))
+		t.Logf("%s %d×%d: SSIM %.4f, mean shift R %+.2f G %+.2f B %+.2f", o.Name,
+			o.Width, o.Height, got.SSIM, got.Shift[0], got.Shift[1], got.Shift[2])
+		if got.SSIM < 0.99 {
+			t.Errorf("%s: SSIM %.4f against Lanczos3, want at least 0.99", o.Name, got.SSIM)
+		}
+		for c, d := range got.Shift {
+			if math.Abs(d) > 0.5 {
+				t.Errorf("%s: channel %d mean moved %+.2f levels, want at most 0.5",
+					o.Name, c, d)
+			}
+		}
+	}
+}
+
+func TestProcessCMYK(t *testing.T) {
+	// CMYK is converted with the plain formula, profiles ignored: the
+	// output must show what image/jpeg's decoding and color.CMYKToRGB make
+	// of the stored values, whichever Adobe transform stored them.
+	for _, file := range []string{"jpeg-cmyk.jpg", "jpeg-cmyk-adobe.jpg"} {
+		t.Run(file, func(t *testing.T) {
+			data := fixture(t, file)
+			src, err := jpeg.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := src.(*image.CMYK); !ok {
+				t.Fatalf("fixture decodes to %T, not *image.CMYK", src)
+			}
+			out, err := imaging.Process(bytes.NewReader(data),
+				imaging.Options{Variants: []imaging.Variant{{"v", 96}, {"half", 48}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := quadrants(src)
+			for _, o := range out {
+				if got := quadrants(decodeJPEG(t, o.Data)); !nearAll(got, want, 6) {
+					t.Errorf("%s: quadrants %v, want %v", o.Name, got, want)
+				}
+			}
+		})
 	}
 }

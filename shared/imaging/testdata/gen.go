@@ -1,10 +1,11 @@
 //go:build ignore
 
 // Command gen writes the test fixtures of package imaging into the current
-// directory. Run it from testdata with `go run gen.go`; the WebP, progressive
-// and CMYK JPEG fixtures need ImageMagick's convert and libwebp's cwebp on
-// PATH (or CONVERT and CWEBP naming them). The outputs are committed, so the
-// tests need neither tool.
+// directory. Run it from testdata with `go run gen.go`; the WebP, progressive,
+// 4:2:2 and CMYK JPEG fixtures need ImageMagick's convert, libvips's vips
+// and libwebp's cwebp on PATH (or CONVERT, VIPS and CWEBP naming them). The
+// outputs are committed, so the tests need none of the tools. photo-sunset.jpg
+// is a crop of a real photograph, not made here: see README.md.
 //
 // Every picture is the same upright 96×64 pattern of four coloured quadrants
 // (see quadrant colours below), so one test can check any of them: a wrong
@@ -187,7 +188,14 @@ func main() {
 	convert := tool("CONVERT", "convert")
 	cwebp := tool("CWEBP", "cwebp")
 	run(convert, src, "-strip", "-quality", "95", "-interlace", "Plane", "jpeg-progressive.jpg")
+	run(convert, src, "-strip", "-quality", "92", "-sampling-factor", "2x1", "jpeg-422.jpg")
+	// ImageMagick writes CMYK as YCCK (Adobe transform 2); libvips writes
+	// plain CMYK (transform 0), converted through its built-in CMYK profile.
 	run(convert, src, "-strip", "-quality", "95", "-colorspace", "CMYK", "jpeg-cmyk.jpg")
+	vips := tool("VIPS", "vips")
+	cmyk := filepath.Join(tmp, "cmyk.v")
+	run(vips, "colourspace", src, cmyk, "cmyk")
+	run(vips, "jpegsave", cmyk, "jpeg-cmyk-adobe.jpg", "--Q", "95", "--strip")
 	run(cwebp, "-quiet", "-q", "95", src, "-o", "webp-lossy.webp")
 	run(cwebp, "-quiet", "-lossless", src, "-o", "webp-lossless.webp")
 	run(cwebp, "-quiet", "-q", "95", "-exact", srcAlpha, "-o", "webp-alpha.webp")
