@@ -6,7 +6,7 @@ GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc -ldflags='-s -w -
 
 CONFORMANCE := statemachine/conformance
 
-.PHONY: build test bench dev run fuzz deps node-deps browser-deps clean $(LAMBDAS:%=$(BUILD)/%.zip)
+.PHONY: build test bench bench-resize dev run fuzz deps node-deps browser-deps clean $(LAMBDAS:%=$(BUILD)/%.zip)
 
 ## build: each Lambda as a static linux/arm64 bootstrap, zipped reproducibly under build/
 build: $(LAMBDAS:%=$(BUILD)/%.zip)
@@ -53,6 +53,11 @@ $(E2E)/node_modules/.package-lock.json: $(E2E)/package.json $(E2E)/package-lock.
 ## bench: the benchmarks, each beside its anchor in the same run
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+## bench-resize: the resize step on real photographs beside libvips,
+## vipsthumbnail and ImageMagick (installs the Debian tools and photos it needs)
+bench-resize:
+	bash shared/imaging/bench/run.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -27,7 +27,10 @@ const (
 	defaultMetricsRate          = "1 hour"
 	defaultLogRetentionDays     = 30
 	defaultBucketSizeAlarmBytes = 100 << 30
-	defaultResizeMemoryMB       = 2048
+	// defaultResizeMemoryMB is one full vCPU, which the CPU-bound resize uses
+	// all of; its worst case at the default 50 MP cap (a progressive 4:4:4
+	// JPEG) peaks near 730 MB (shared/imaging's doc has the measurements).
+	defaultResizeMemoryMB       = 1769
 	defaultResizeTimeoutSeconds = 120
 	defaultStateMachineLogLevel = "ERROR"
 	defaultAPIRateLimit         = 10

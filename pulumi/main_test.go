@@ -579,8 +579,8 @@ func TestLambdasAreArm64WithTheirEnvironment(t *testing.T) {
 		}
 	}
 	resize := m.one(t, tFunction, resizeStep)
-	if resize.plain["memorySize"] != 2048.0 || resize.plain["timeout"] != 120.0 {
-		t.Errorf("resize memory %v timeout %v, want 2048 MB and 120 s",
+	if resize.plain["memorySize"] != 1769.0 || resize.plain["timeout"] != 120.0 {
+		t.Errorf("resize memory %v timeout %v, want 1769 MB and 120 s",
 			resize.plain["memorySize"], resize.plain["timeout"])
 	}
 	rf := m.one(t, tFunction, recordFailureStep)
