@@ -2,11 +2,11 @@ package images
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/imagepipe/imagepipe/shared/httpapi"
 	"github.com/imagepipe/imagepipe/shared/settings"
 )
 
@@ -95,7 +95,7 @@ func (c *Config) normalize() error {
 			Reason: fmt.Sprintf("must be whole seconds from 1s to %s", MaxURLExpiry)}
 	}
 	for _, o := range c.CORSOrigins {
-		if !validOrigin(o) {
+		if !httpapi.ValidOrigin(o) {
 			return &settings.Error{Name: EnvCORSOrigins, Value: o,
 				Reason: "must list origins written scheme://host[:port], or be *"}
 		}
@@ -107,19 +107,4 @@ func (c *Config) normalize() error {
 			Reason: "may be * or a list of origins, not both"}
 	}
 	return nil
-}
-
-// validOrigin reports whether o is "*" or a browser origin: an http(s)
-// scheme and a host, nothing else. Browsers send exactly that form in the
-// Origin header, so anything else would never match.
-func validOrigin(o string) bool {
-	if o == "*" {
-		return true
-	}
-	u, err := url.Parse(o)
-	if err != nil {
-		return false
-	}
-	return (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
-		o == u.Scheme+"://"+u.Host
 }

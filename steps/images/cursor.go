@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/imagepipe/imagepipe/shared/httpapi"
 	"github.com/imagepipe/imagepipe/shared/metadata"
 	"github.com/imagepipe/imagepipe/shared/objectkey"
 )
@@ -55,8 +56,8 @@ func encodeCursor(userID string, next *metadata.PageKey) string {
 
 // decodeCursor checks a ?cursor= value and returns where the page starts. Any
 // deviation from what encodeCursor writes for userID is refused.
-func decodeCursor(userID, s string) (*metadata.PageKey, *apiError) {
-	invalid := badRequest(CodeInvalidCursor,
+func decodeCursor(userID, s string) (*metadata.PageKey, *httpapi.Refusal) {
+	invalid := httpapi.BadRequest(CodeInvalidCursor,
 		"the cursor is not one this API issued for your listing; list again without it")
 	if len(s) > maxCursor {
 		return nil, invalid

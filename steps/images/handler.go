@@ -1,9 +1,7 @@
 package images
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/imagepipe/imagepipe/shared/httpapi"
 	"github.com/imagepipe/imagepipe/shared/metadata"
 	"github.com/imagepipe/imagepipe/shared/objectkey"
 	"github.com/imagepipe/imagepipe/shared/steperr"
@@ -38,11 +37,11 @@ const (
 // PathParameter is the route parameter of GET /images/{imageId}.
 const PathParameter = "imageId"
 
-// Headers the CORS preflight answers with.
+// The methods of the routes (the Allow of a 405) and the request headers a
+// browser may send, both as the CORS preflight answers them.
 const (
-	allowedMethods  = "GET, OPTIONS"
-	allowedHeaders  = "Authorization"
-	preflightMaxAge = "600"
+	allowedMethods = "GET, OPTIONS"
+	allowedHeaders = "Authorization"
 )
 
 // retryAfter is the Retry-After of a 503, in seconds: DynamoDB throttling
@@ -110,6 +109,7 @@ type Handler struct {
 	store   *metadata.Store
 	presign Presigner
 	log     *slog.Logger
+	cors    httpapi.CORS
 }
 
 // New returns a Handler for cfg, reading items through db and signing
@@ -131,8 +131,10 @@ func New(cfg Config, db *dynamodb.Client, presigner Presigner,
 	if logger == nil {
 		logger = slog.Default()
 	}
+	cors := httpapi.CORS{Origins: cfg.CORSOrigins, Methods: allowedMethods,
+		Headers: allowedHeaders}
 	return &Handler{cfg: cfg, store: metadata.NewStore(db, cfg.Table),
-		presign: presigner, log: logger}, nil
+		presign: presigner, log: logger, cors: cors}, nil
 }
 
 // Config returns the configuration in effect, defaults filled in.
@@ -144,7 +146,7 @@ func (h *Handler) Config() Config { return h.cfg }
 // Gateway's bare 500 without CORS headers or an error code.
 func (h *Handler) Handle(ctx context.Context,
 	req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	origin := header(req.Headers, "origin")
+	origin := httpapi.Header(req.Headers, "origin")
 	method := strings.ToUpper(req.RequestContext.HTTP.Method)
 	imageID, one := req.PathParameters[PathParameter]
 
@@ -152,18 +154,16 @@ func (h *Handler) Handle(ctx context.Context,
 	var attrs []slog.Attr
 	switch {
 	case method == http.MethodOptions:
-		resp = h.preflight(origin)
+		resp = h.cors.Preflight(origin)
 	case method == http.MethodGet && one:
 		resp, attrs = h.get(ctx, req, imageID)
 	case method == http.MethodGet:
 		resp, attrs = h.list(ctx, req)
 	default:
-		resp = errorResponse(&apiError{http.StatusMethodNotAllowed, CodeMethodNotAllowed,
-			fmt.Sprintf("method %q is not allowed here; use GET", method)})
-		resp.Headers["Allow"] = allowedMethods
+		resp = httpapi.MethodNotAllowed(method, allowedMethods, http.MethodGet)
 	}
 
-	h.addCORS(resp.Headers, origin)
+	h.cors.Apply(resp.Headers, origin)
 	h.logRequest(ctx, req, method, one, resp.StatusCode, attrs)
 	return resp, nil
 }
@@ -172,7 +172,7 @@ func (h *Handler) Handle(ctx context.Context,
 // log line may carry: the user id and counts, never a URL or the cursor.
 func (h *Handler) list(ctx context.Context,
 	req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, []slog.Attr) {
-	userID, aerr := subject(req)
+	userID, aerr := httpapi.Subject(req)
 	if aerr != nil {
 		return refuse(aerr, nil)
 	}
@@ -198,7 +198,7 @@ func (h *Handler) list(ctx context.Context,
 		if err != nil {
 			attrs = append(attrs, slog.String("imageId", it.ImageID),
 				slog.String("err", err.Error()))
-			return refuse(internal("the image URLs could not be created; try again"), attrs)
+			return refuse(httpapi.Internal("the image URLs could not be created; try again"), attrs)
 		}
 		out.Images = append(out.Images, img)
 	}
@@ -212,13 +212,13 @@ func (h *Handler) list(ctx context.Context,
 // get answers GET /images/{imageId}.
 func (h *Handler) get(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	imageID string) (events.APIGatewayV2HTTPResponse, []slog.Attr) {
-	userID, aerr := subject(req)
+	userID, aerr := httpapi.Subject(req)
 	if aerr != nil {
 		return refuse(aerr, nil)
 	}
 	attrs := []slog.Attr{slog.String("userId", userID)}
 	if !objectkey.ValidID(imageID) {
-		return refuse(badRequest(CodeInvalidImageID, "the image id must be 1 to 128 "+
+		return refuse(httpapi.BadRequest(CodeInvalidImageID, "the image id must be 1 to 128 "+
 			"letters, digits, '-' or '_', as POST /uploads returned it"), attrs)
 	}
 	attrs = append(attrs, slog.String("imageId", imageID))
@@ -234,7 +234,7 @@ func (h *Handler) get(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	img, err := h.view(ctx, it)
 	if err != nil {
 		attrs = append(attrs, slog.String("err", err.Error()))
-		return refuse(internal("the image URLs could not be created; try again"), attrs)
+		return refuse(httpapi.Internal("the image URLs could not be created; try again"), attrs)
 	}
 	return respond(http.StatusOK, img, append(attrs, slog.String("imageStatus", img.Status)))
 }
@@ -317,32 +317,15 @@ func urlExpiry(q url.Values) (time.Time, error) {
 	return signedAt.Add(time.Duration(secs) * time.Second), nil
 }
 
-// subject returns the JWT sub claim the authorizer verified. Without a usable
-// sub there is no partition to read, and no answer may fall back to one.
-func subject(req events.APIGatewayV2HTTPRequest) (string, *apiError) {
-	auth := req.RequestContext.Authorizer
-	if auth == nil || auth.JWT == nil {
-		return "", unauthorized("a signed-in user is required")
-	}
-	sub := auth.JWT.Claims["sub"]
-	if sub == "" {
-		return "", unauthorized("the token has no subject")
-	}
-	if !objectkey.ValidID(sub) {
-		return "", unauthorized("the token's subject is not a valid user id")
-	}
-	return sub, nil
-}
-
 // pageSize parses ?limit=. Out-of-range values are refused rather than
 // clamped, so a client never silently gets fewer images than it asked for.
-func pageSize(s string) (int32, *apiError) {
+func pageSize(s string) (int32, *httpapi.Refusal) {
 	if s == "" {
 		return DefaultPageSize, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > MaxPageSize || strconv.Itoa(n) != s {
-		return 0, badRequest(CodeInvalidLimit,
+		return 0, httpapi.BadRequest(CodeInvalidLimit,
 			fmt.Sprintf("limit must be an integer from 1 to %d", MaxPageSize))
 	}
 	return int32(n), nil
@@ -351,54 +334,12 @@ func pageSize(s string) (int32, *apiError) {
 // storeError is the answer to a failed read of the table: 503 for what may
 // pass (throttling, timeouts), 500 for the rest (a denied permission, a
 // missing table), which no retry by the client would change.
-func storeError(err error) *apiError {
+func storeError(err error) *httpapi.Refusal {
 	var transient *steperr.DependencyUnavailable
 	if errors.As(err, &transient) {
 		return unavailable("the image store is busy; try again in a moment")
 	}
-	return internal("the images could not be read")
-}
-
-// preflight answers a CORS preflight. It needs no token: browsers send
-// preflights without credentials. An origin that is not configured gets a
-// 204 without CORS headers, which is how a browser learns it is refused.
-func (h *Handler) preflight(origin string) events.APIGatewayV2HTTPResponse {
-	resp := jsonResponse(http.StatusNoContent, nil)
-	if h.allowOrigin(origin) != "" {
-		resp.Headers["Access-Control-Allow-Methods"] = allowedMethods
-		resp.Headers["Access-Control-Allow-Headers"] = allowedHeaders
-		resp.Headers["Access-Control-Max-Age"] = preflightMaxAge
-	}
-	return resp
-}
-
-// addCORS sets the CORS response headers for origin, if it is allowed.
-func (h *Handler) addCORS(headers map[string]string, origin string) {
-	if len(h.cfg.CORSOrigins) == 0 {
-		return
-	}
-	if allow := h.allowOrigin(origin); allow != "" {
-		headers["Access-Control-Allow-Origin"] = allow
-	}
-	if h.cfg.CORSOrigins[0] != "*" {
-		// The answer depends on Origin, so shared caches must key on it.
-		headers["Vary"] = "Origin"
-	}
-}
-
-// allowOrigin returns the Access-Control-Allow-Origin value for origin, or ""
-// when the origin gets no CORS headers.
-func (h *Handler) allowOrigin(origin string) string {
-	if len(h.cfg.CORSOrigins) == 0 {
-		return ""
-	}
-	if h.cfg.CORSOrigins[0] == "*" {
-		return "*"
-	}
-	if origin != "" && slices.Contains(h.cfg.CORSOrigins, origin) {
-		return origin
-	}
-	return ""
+	return httpapi.Internal("the images could not be read")
 }
 
 // logRequest writes the one line a request gets. URLs, the cursor, the
@@ -428,72 +369,23 @@ func (h *Handler) logRequest(ctx context.Context, req events.APIGatewayV2HTTPReq
 	h.log.LogAttrs(ctx, level, msg, attrs...)
 }
 
-// header looks a header up regardless of case: API Gateway lowercases names
-// in payload 2.0, but a caller building events by hand may not.
-func header(headers map[string]string, name string) string {
-	if v, ok := headers[name]; ok {
-		return v
-	}
-	for k, v := range headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
-}
-
 // respond encodes v as the body of a response with status.
 func respond(status int, v any, attrs []slog.Attr) (events.APIGatewayV2HTTPResponse,
 	[]slog.Attr) {
-	body, err := encode(v)
+	body, err := httpapi.Encode(v)
 	if err != nil {
-		return refuse(internal("the response could not be encoded"),
+		return refuse(httpapi.Internal("the response could not be encoded"),
 			append(attrs, slog.String("err", err.Error())))
 	}
-	return jsonResponse(status, body), attrs
+	return httpapi.JSON(status, body), attrs
 }
 
 // refuse returns the response of e and the log attributes with its code.
-func refuse(e *apiError, attrs []slog.Attr) (events.APIGatewayV2HTTPResponse, []slog.Attr) {
-	resp := errorResponse(e)
-	switch e.status {
-	case http.StatusUnauthorized:
-		// RFC 9110 asks a 401 to name the scheme the client should use.
-		resp.Headers["WWW-Authenticate"] = "Bearer"
-	case http.StatusServiceUnavailable:
+func refuse(e *httpapi.Refusal, attrs []slog.Attr) (events.APIGatewayV2HTTPResponse,
+	[]slog.Attr) {
+	resp := e.Response()
+	if e.Status == http.StatusServiceUnavailable {
 		resp.Headers["Retry-After"] = retryAfter
 	}
-	return resp, append(attrs, slog.String("code", e.code))
-}
-
-// jsonResponse builds a response with the headers every answer carries:
-// JSON, and no-store because the URLs inside are short-lived credentials and
-// the answer is for this user only.
-func jsonResponse(status int, body []byte) events.APIGatewayV2HTTPResponse {
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers: map[string]string{
-			"Content-Type":  "application/json",
-			"Cache-Control": "no-store",
-		},
-		Body: string(body),
-	}
-}
-
-func errorResponse(e *apiError) events.APIGatewayV2HTTPResponse {
-	// Two strings always encode; there is no error to handle.
-	body, _ := encode(ErrorResponse{ErrorDetail{e.code, e.message}})
-	return jsonResponse(e.status, body)
-}
-
-// encode marshals v without HTML escaping, so the URLs' '&' stay readable
-// to people and tools; the body is JSON, never HTML.
-func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return resp, append(attrs, slog.String("code", e.Code))
 }

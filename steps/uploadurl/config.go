@@ -2,12 +2,12 @@ package uploadurl
 
 import (
 	"mime"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/imagepipe/imagepipe/shared/httpapi"
 	"github.com/imagepipe/imagepipe/shared/objectkey"
 )
 
@@ -142,7 +142,7 @@ func (c *Config) normalize() error {
 	}
 
 	for _, o := range c.CORSOrigins {
-		if !validOrigin(o) {
+		if !httpapi.ValidOrigin(o) {
 			return &ConfigError{EnvCORSOrigins, o, ErrCORSOriginInvalid}
 		}
 	}
@@ -153,22 +153,6 @@ func (c *Config) normalize() error {
 			ErrCORSOriginInvalid}
 	}
 	return nil
-}
-
-// validOrigin reports whether o is "*" or a browser origin: an http(s)
-// scheme and a host, with no path, query, fragment or user info. Browsers
-// send exactly that form in the Origin header, so anything else never matches.
-func validOrigin(o string) bool {
-	if o == "*" {
-		return true
-	}
-	u, err := url.Parse(o)
-	if err != nil {
-		return false
-	}
-	return (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
-		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil &&
-		!u.ForceQuery && o == u.Scheme+"://"+u.Host
 }
 
 // extensionFor returns the key extension of a canonical media type, or "" if

@@ -3,7 +3,8 @@ package uploadurl
 import (
 	"errors"
 	"fmt"
-	"net/http"
+
+	"github.com/imagepipe/imagepipe/shared/httpapi"
 )
 
 // Errors wrapped by a [*ConfigError]; match them with [errors.Is].
@@ -34,32 +35,20 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // Error codes of the JSON error bodies. They are part of the API: clients
 // branch on them, so they never change once released; the messages may.
 const (
-	CodeUnauthorized     = "unauthorized"             // 401
-	CodeMethodNotAllowed = "method_not_allowed"       // 405
-	CodeInvalidJSON      = "invalid_json"             // 400
-	CodeMissingField     = "missing_field"            // 400
-	CodeInvalidField     = "invalid_field"            // 400
-	CodeUnsupportedType  = "unsupported_content_type" // 415
-	CodeUploadTooLarge   = "upload_too_large"         // 413
-	CodeRequestTooLarge  = "request_too_large"        // 413
-	CodeInternal         = "internal_error"           // 500
+	CodeUnauthorized     = httpapi.CodeUnauthorized     // 401
+	CodeMethodNotAllowed = httpapi.CodeMethodNotAllowed // 405
+	CodeInvalidJSON      = "invalid_json"               // 400
+	CodeMissingField     = "missing_field"              // 400
+	CodeInvalidField     = "invalid_field"              // 400
+	CodeUnsupportedType  = "unsupported_content_type"   // 415
+	CodeUploadTooLarge   = "upload_too_large"           // 413
+	CodeRequestTooLarge  = "request_too_large"          // 413
+	CodeInternal         = httpapi.CodeInternal         // 500
 )
 
-// apiError is a refusal on its way to becoming an HTTP response.
-type apiError struct {
-	status  int
-	code    string
-	message string
-}
+// ErrorResponse is the JSON body of every refusal.
+type ErrorResponse = httpapi.ErrorBody
 
-func unauthorized(msg string) *apiError {
-	return &apiError{http.StatusUnauthorized, CodeUnauthorized, msg}
-}
-
-func badRequest(code, msg string) *apiError {
-	return &apiError{http.StatusBadRequest, code, msg}
-}
-
-func internal(msg string) *apiError {
-	return &apiError{http.StatusInternalServerError, CodeInternal, msg}
-}
+// ErrorDetail is a stable machine-readable code (one of the Code* constants)
+// and a message for people.
+type ErrorDetail = httpapi.ErrorDetail

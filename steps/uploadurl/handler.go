@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 
+	"github.com/imagepipe/imagepipe/shared/httpapi"
 	"github.com/imagepipe/imagepipe/shared/objectkey"
 )
 
@@ -30,11 +31,11 @@ import (
 // anything near this size is not a client of this API.
 const maxRequestBody = 4 << 10
 
-// Headers the CORS preflight answers with.
+// The methods of the route (the Allow of a 405) and the request headers a
+// browser may send, both as the CORS preflight answers them.
 const (
-	allowedMethods  = "OPTIONS, POST"
-	allowedHeaders  = "Authorization, Content-Type"
-	preflightMaxAge = "600"
+	allowedMethods = "OPTIONS, POST"
+	allowedHeaders = "Authorization, Content-Type"
 )
 
 // Presigner signs S3 requests without sending them; *s3.PresignClient is one.
@@ -68,24 +69,13 @@ type Response struct {
 	ExpiresAt string `json:"expires_at"`
 }
 
-// ErrorResponse is the JSON body of every refusal.
-type ErrorResponse struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail is a stable machine-readable code (one of the Code* constants)
-// and a message for people.
-type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
 // Handler answers POST /uploads with a presigned PUT URL. It holds no
 // per-request state, so one Handler serves concurrent requests.
 type Handler struct {
 	cfg     Config
 	presign Presigner
 	log     *slog.Logger
+	cors    httpapi.CORS
 	exts    map[string]string // allowed media type → key extension
 }
 
@@ -109,7 +99,9 @@ func New(cfg Config, presigner Presigner, logger *slog.Logger) (*Handler, error)
 	for _, t := range cfg.AllowedContentTypes {
 		exts[t] = extensionFor(t)
 	}
-	return &Handler{cfg: cfg, presign: presigner, log: logger, exts: exts}, nil
+	cors := httpapi.CORS{Origins: cfg.CORSOrigins, Methods: allowedMethods,
+		Headers: allowedHeaders}
+	return &Handler{cfg: cfg, presign: presigner, log: logger, cors: cors, exts: exts}, nil
 }
 
 // Config returns the configuration in effect, defaults filled in.
@@ -121,22 +113,20 @@ func (h *Handler) Config() Config { return h.cfg }
 // Gateway's bare 500 without CORS headers or an error code.
 func (h *Handler) Handle(ctx context.Context,
 	req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	origin := header(req.Headers, "origin")
+	origin := httpapi.Header(req.Headers, "origin")
 	method := strings.ToUpper(req.RequestContext.HTTP.Method)
 
 	var resp events.APIGatewayV2HTTPResponse
 	var attrs []slog.Attr
 	switch method {
 	case http.MethodOptions:
-		resp = h.preflight(origin)
+		resp = h.cors.Preflight(origin)
 	case http.MethodPost:
 		resp, attrs = h.post(ctx, req)
 	default:
-		resp = errorResponse(&apiError{http.StatusMethodNotAllowed, CodeMethodNotAllowed,
-			fmt.Sprintf("method %q is not allowed here; use POST", method)})
-		resp.Headers["Allow"] = allowedMethods
+		resp = httpapi.MethodNotAllowed(method, allowedMethods, http.MethodPost)
 	}
-	h.addCORS(resp.Headers, origin)
+	h.cors.Apply(resp.Headers, origin)
 
 	h.logRequest(ctx, req, method, resp.StatusCode, attrs)
 	return resp, nil
@@ -146,18 +136,18 @@ func (h *Handler) Handle(ctx context.Context,
 // line may carry about it: ids, type and size, never the URL or the claims.
 func (h *Handler) post(ctx context.Context,
 	req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, []slog.Attr) {
-	userID, aerr := subject(req)
+	// Without a usable sub there is no user folder to put the upload in, and
+	// falling back to a shared one would let users overwrite or read each
+	// other's keys.
+	userID, aerr := httpapi.Subject(req)
 	if aerr != nil {
-		resp := errorResponse(aerr)
-		// RFC 9110 asks a 401 to name the scheme the client should use.
-		resp.Headers["WWW-Authenticate"] = "Bearer"
-		return resp, codeAttrs(aerr)
+		return aerr.Response(), codeAttrs(aerr)
 	}
 	attrs := []slog.Attr{slog.String("userId", userID)}
 
 	upload, aerr := h.parse(req)
 	if aerr != nil {
-		return errorResponse(aerr), append(attrs, codeAttrs(aerr)...)
+		return aerr.Response(), append(attrs, codeAttrs(aerr)...)
 	}
 	attrs = append(attrs, slog.String("contentType", upload.ContentType),
 		slog.Int64("contentLength", upload.ContentLength))
@@ -171,44 +161,27 @@ func (h *Handler) post(ctx context.Context,
 		// The error comes from the SDK (credentials, endpoint) or from the
 		// signature check below; neither carries the URL or a secret.
 		attrs = append(attrs, slog.String("err", err.Error()))
-		aerr := internal("the upload URL could not be created; try again")
-		return errorResponse(aerr), append(attrs, codeAttrs(aerr)...)
+		aerr := httpapi.Internal("the upload URL could not be created; try again")
+		return aerr.Response(), append(attrs, codeAttrs(aerr)...)
 	}
 	out.FilePath = key
 	out.ImageID = imageID
 
-	body, err := encode(out)
+	body, err := httpapi.Encode(out)
 	if err != nil {
-		aerr := internal("the response could not be encoded")
-		return errorResponse(aerr), append(attrs, codeAttrs(aerr)...)
+		aerr := httpapi.Internal("the response could not be encoded")
+		return aerr.Response(), append(attrs, codeAttrs(aerr)...)
 	}
-	return jsonResponse(http.StatusCreated, body), attrs
-}
-
-// subject returns the JWT sub claim the authorizer verified. Without a usable
-// sub there is no user folder to put the upload in, and falling back to a
-// shared one would let users overwrite or read each other's keys.
-func subject(req events.APIGatewayV2HTTPRequest) (string, *apiError) {
-	auth := req.RequestContext.Authorizer
-	if auth == nil || auth.JWT == nil {
-		return "", unauthorized("a signed-in user is required")
-	}
-	sub, ok := auth.JWT.Claims["sub"]
-	if !ok || sub == "" {
-		return "", unauthorized("the token has no subject")
-	}
-	if !objectkey.ValidID(sub) {
-		return "", unauthorized("the token's subject is not a valid user id")
-	}
-	return sub, nil
+	return httpapi.JSON(http.StatusCreated, body), attrs
 }
 
 // parse decodes and checks the body. The order of the checks decides which
 // error a request with several faults gets: shape (400) before policy
 // (415, then 413).
-func (h *Handler) parse(req events.APIGatewayV2HTTPRequest) (Request, *apiError) {
-	tooBig := &apiError{http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
-		fmt.Sprintf("the request body is over %d bytes", maxRequestBody)}
+func (h *Handler) parse(req events.APIGatewayV2HTTPRequest) (Request, *httpapi.Refusal) {
+	tooBig := &httpapi.Refusal{Status: http.StatusRequestEntityTooLarge,
+		Code:    CodeRequestTooLarge,
+		Message: fmt.Sprintf("the request body is over %d bytes", maxRequestBody)}
 	// Checked before decoding too, so an oversized body costs no work.
 	if len(req.Body) > base64.StdEncoding.EncodedLen(maxRequestBody) {
 		return Request{}, tooBig
@@ -217,7 +190,7 @@ func (h *Handler) parse(req events.APIGatewayV2HTTPRequest) (Request, *apiError)
 	if req.IsBase64Encoded {
 		var err error
 		if raw, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
-			return Request{}, badRequest(CodeInvalidJSON, "the body is not valid base64")
+			return Request{}, httpapi.BadRequest(CodeInvalidJSON, "the body is not valid base64")
 		}
 	}
 	if len(raw) > maxRequestBody {
@@ -232,26 +205,27 @@ func (h *Handler) parse(req events.APIGatewayV2HTTPRequest) (Request, *apiError)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&body); err != nil {
-		return Request{}, badRequest(CodeInvalidJSON, "the body must be a JSON object")
+		return Request{}, httpapi.BadRequest(CodeInvalidJSON, "the body must be a JSON object")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return Request{}, badRequest(CodeInvalidJSON, "the body has data after the JSON object")
+		return Request{}, httpapi.BadRequest(CodeInvalidJSON,
+			"the body has data after the JSON object")
 	}
 
 	if isAbsent(body.ContentType) {
-		return Request{}, badRequest(CodeMissingField, "contentType is required")
+		return Request{}, httpapi.BadRequest(CodeMissingField, "contentType is required")
 	}
 	if isAbsent(body.ContentLength) {
-		return Request{}, badRequest(CodeMissingField, "contentLength is required")
+		return Request{}, httpapi.BadRequest(CodeMissingField, "contentLength is required")
 	}
 
 	var ct string
 	if err := json.Unmarshal(body.ContentType, &ct); err != nil {
-		return Request{}, badRequest(CodeInvalidField, "contentType must be a string")
+		return Request{}, httpapi.BadRequest(CodeInvalidField, "contentType must be a string")
 	}
 	mediaType, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return Request{}, badRequest(CodeInvalidField,
+		return Request{}, httpapi.BadRequest(CodeInvalidField,
 			"contentType must be a media type such as image/jpeg")
 	}
 
@@ -261,8 +235,9 @@ func (h *Handler) parse(req events.APIGatewayV2HTTPRequest) (Request, *apiError)
 	}
 
 	if _, ok := h.exts[mediaType]; !ok {
-		return Request{}, &apiError{http.StatusUnsupportedMediaType, CodeUnsupportedType,
-			fmt.Sprintf("%s is not accepted; use one of %s", mediaType,
+		return Request{}, &httpapi.Refusal{Status: http.StatusUnsupportedMediaType,
+			Code: CodeUnsupportedType,
+			Message: fmt.Sprintf("%s is not accepted; use one of %s", mediaType,
 				strings.Join(h.cfg.AllowedContentTypes, ", "))}
 	}
 	if n > h.cfg.MaxBytes {
@@ -273,8 +248,8 @@ func (h *Handler) parse(req events.APIGatewayV2HTTPRequest) (Request, *apiError)
 
 // parseLength accepts only a plain JSON integer literal above zero. A number
 // too long for int64 is still an integer, just far over any cap: 413.
-func (h *Handler) parseLength(raw json.RawMessage) (int64, *apiError) {
-	invalid := badRequest(CodeInvalidField,
+func (h *Handler) parseLength(raw json.RawMessage) (int64, *httpapi.Refusal) {
+	invalid := httpapi.BadRequest(CodeInvalidField,
 		"contentLength must be a positive integer: the file size in bytes")
 	s := string(raw)
 	if s == "" || strings.Trim(s, "0123456789") != "" {
@@ -290,9 +265,9 @@ func (h *Handler) parseLength(raw json.RawMessage) (int64, *apiError) {
 	return n, nil
 }
 
-func (h *Handler) tooLarge() *apiError {
-	return &apiError{http.StatusRequestEntityTooLarge, CodeUploadTooLarge,
-		fmt.Sprintf("the file is larger than the %d bytes allowed", h.cfg.MaxBytes)}
+func (h *Handler) tooLarge() *httpapi.Refusal {
+	return &httpapi.Refusal{Status: http.StatusRequestEntityTooLarge, Code: CodeUploadTooLarge,
+		Message: fmt.Sprintf("the file is larger than the %d bytes allowed", h.cfg.MaxBytes)}
 }
 
 // isAbsent reports whether a field was left out or set to null.
@@ -361,48 +336,6 @@ func urlExpiry(q url.Values) (time.Time, error) {
 	return signedAt.Add(time.Duration(secs) * time.Second), nil
 }
 
-// preflight answers a CORS preflight. It needs no token: browsers send
-// preflights without credentials. An origin that is not configured gets a
-// 204 without CORS headers, which is how a browser learns it is refused.
-func (h *Handler) preflight(origin string) events.APIGatewayV2HTTPResponse {
-	resp := jsonResponse(http.StatusNoContent, nil)
-	if h.allowOrigin(origin) != "" {
-		resp.Headers["Access-Control-Allow-Methods"] = allowedMethods
-		resp.Headers["Access-Control-Allow-Headers"] = allowedHeaders
-		resp.Headers["Access-Control-Max-Age"] = preflightMaxAge
-	}
-	return resp
-}
-
-// addCORS sets the CORS response headers for origin, if it is allowed.
-func (h *Handler) addCORS(headers map[string]string, origin string) {
-	if len(h.cfg.CORSOrigins) == 0 {
-		return
-	}
-	if allow := h.allowOrigin(origin); allow != "" {
-		headers["Access-Control-Allow-Origin"] = allow
-	}
-	if h.cfg.CORSOrigins[0] != "*" {
-		// The answer depends on Origin, so shared caches must key on it.
-		headers["Vary"] = "Origin"
-	}
-}
-
-// allowOrigin returns the Access-Control-Allow-Origin value for origin, or ""
-// when the origin gets no CORS headers.
-func (h *Handler) allowOrigin(origin string) string {
-	if len(h.cfg.CORSOrigins) == 0 {
-		return ""
-	}
-	if h.cfg.CORSOrigins[0] == "*" {
-		return "*"
-	}
-	if origin != "" && slices.Contains(h.cfg.CORSOrigins, origin) {
-		return origin
-	}
-	return ""
-}
-
 // logRequest writes the one line a request gets. The claims, the
 // Authorization header and the URL stay out: the URL is a bearer credential
 // for its lifetime and the claims identify a person beyond the user id.
@@ -425,51 +358,6 @@ func (h *Handler) logRequest(ctx context.Context, req events.APIGatewayV2HTTPReq
 	h.log.LogAttrs(ctx, level, msg, attrs...)
 }
 
-func codeAttrs(e *apiError) []slog.Attr {
-	return []slog.Attr{slog.String("code", e.code)}
-}
-
-// header looks a header up regardless of case: API Gateway lowercases names
-// in payload 2.0, but a caller building events by hand may not.
-func header(headers map[string]string, name string) string {
-	if v, ok := headers[name]; ok {
-		return v
-	}
-	for k, v := range headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
-}
-
-// jsonResponse builds a response with the headers every answer carries:
-// JSON, and no-store because a URL or a refusal is for this request only.
-func jsonResponse(status int, body []byte) events.APIGatewayV2HTTPResponse {
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers: map[string]string{
-			"Content-Type":  "application/json",
-			"Cache-Control": "no-store",
-		},
-		Body: string(body),
-	}
-}
-
-func errorResponse(e *apiError) events.APIGatewayV2HTTPResponse {
-	// Two strings always encode; there is no error to handle.
-	body, _ := encode(ErrorResponse{ErrorDetail{e.code, e.message}})
-	return jsonResponse(e.status, body)
-}
-
-// encode marshals v without HTML escaping, so the URL's '&' stays readable
-// to people and tools; the body is JSON, never HTML.
-func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+func codeAttrs(e *httpapi.Refusal) []slog.Attr {
+	return []slog.Attr{slog.String("code", e.Code)}
 }
