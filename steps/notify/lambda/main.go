@@ -15,8 +15,8 @@ import (
 
 func main() {
 	lambdastart.Run(notify.LoadConfig,
-		func(cfg notify.Config, aws aws.Config, log *slog.Logger) any {
+		func(cfg notify.Config, aws aws.Config, log *slog.Logger) (any, error) {
 			pub := notification.NewPublisher(sns.NewFromConfig(aws), cfg.Topic)
-			return notify.New(pub, log).Handle
+			return notify.New(pub, log).Handle, nil
 		})
 }

@@ -15,8 +15,8 @@ import (
 
 func main() {
 	lambdastart.Run(persist.LoadConfig,
-		func(cfg persist.Config, aws aws.Config, log *slog.Logger) any {
+		func(cfg persist.Config, aws aws.Config, log *slog.Logger) (any, error) {
 			store := metadata.NewStore(dynamodb.NewFromConfig(aws), cfg.Table)
-			return persist.New(store, log).Handle
+			return persist.New(store, log).Handle, nil
 		})
 }

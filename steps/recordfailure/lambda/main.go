@@ -18,9 +18,9 @@ import (
 
 func main() {
 	lambdastart.Run(recordfailure.LoadConfig,
-		func(cfg recordfailure.Config, aws aws.Config, log *slog.Logger) any {
+		func(cfg recordfailure.Config, aws aws.Config, log *slog.Logger) (any, error) {
 			store := metadata.NewStore(dynamodb.NewFromConfig(aws), cfg.Table)
 			pub := notification.NewPublisher(sns.NewFromConfig(aws), cfg.Topic)
-			return recordfailure.New(store, pub, log).Handle
+			return recordfailure.New(store, pub, log).Handle, nil
 		})
 }

@@ -14,7 +14,7 @@ import (
 
 func main() {
 	lambdastart.Run(resize.LoadConfig,
-		func(cfg resize.Config, aws aws.Config, log *slog.Logger) any {
-			return resize.New(cfg, awsconfig.S3(aws), log).Handle
+		func(cfg resize.Config, aws aws.Config, log *slog.Logger) (any, error) {
+			return resize.New(cfg, awsconfig.S3(aws), log).Handle, nil
 		})
 }

@@ -3,49 +3,23 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/imagepipe/imagepipe/shared/awsconfig"
+	"github.com/imagepipe/imagepipe/shared/lambdastart"
 	"github.com/imagepipe/imagepipe/steps/uploadurl"
 )
 
 func main() {
-	logger := slog.New(logHandler())
-
-	cfg, err := uploadurl.LoadConfig(os.Getenv)
-	if err != nil {
-		logger.Error("uploadurl: bad configuration", "err", err)
-		os.Exit(1)
-	}
-	awsCfg, err := awsconfig.Load(context.Background())
-	if err != nil {
-		logger.Error("uploadurl: no AWS configuration", "err", err)
-		os.Exit(1)
-	}
-
-	h, err := uploadurl.New(cfg, s3.NewPresignClient(awsconfig.S3(awsCfg)), logger)
-	if err != nil {
-		logger.Error("uploadurl: bad configuration", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
-
-// logHandler returns Lambda's own slog handler when the function's log
-// format is JSON (it adds the request id), and a JSON handler otherwise:
-// lambdacontext writes text unless AWS_LAMBDA_LOG_FORMAT is JSON, and these
-// logs must stay JSON whatever the function's logging setting.
-func logHandler() slog.Handler {
-	if os.Getenv("AWS_LAMBDA_LOG_FORMAT") == "JSON" {
-		return lambdacontext.NewLogHandler()
-	}
-	return slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
-		ReplaceAttr: lambdacontext.ReplaceAttr,
-	})
+	lambdastart.Run(uploadurl.LoadConfig,
+		func(cfg uploadurl.Config, aws aws.Config, log *slog.Logger) (any, error) {
+			h, err := uploadurl.New(cfg, s3.NewPresignClient(awsconfig.S3(aws)), log)
+			if err != nil {
+				return nil, err
+			}
+			return h.Handle, nil
+		})
 }
