@@ -27,8 +27,9 @@ type execution struct {
 
 // ending is how an execution ends.
 type ending struct {
-	status       Status
-	output       any
+	status Status
+	// output is the final output, already encoded as JSON.
+	output       string
 	error, cause string
 }
 
@@ -100,24 +101,28 @@ func (x *execution) run(ctx context.Context, state string, input []byte) {
 	x.end(x.loop(ctx, state, data))
 }
 
+// loop runs states from name on. Each state's output is encoded to JSON
+// once, and that encoding serves as the next state's resume point, its
+// entered event and the size check alike.
 func (x *execution) loop(ctx context.Context, name string, data any) ending {
+	encoded := compact(data)
 	for {
 		if ctx.Err() != nil {
 			return interrupted(ctx)
 		}
 		st := x.m.def.states[name]
-		x.rec.ResumeState, x.rec.ResumeInput = name, json.RawMessage(compact(data))
+		x.rec.ResumeState, x.rec.ResumeInput = name, json.RawMessage(encoded)
 		x.keep(x.m.cfg.store.Put(x.rec))
-		out, next, serr := x.step(ctx, st, data)
+		out, outEncoded, next, serr := x.step(ctx, st, data, encoded)
 		switch {
 		case ctx.Err() != nil:
 			return interrupted(ctx)
 		case serr != nil:
 			return ending{status: StatusFailed, error: serr.name, cause: serr.cause}
 		case next == "":
-			return ending{status: StatusSucceeded, output: out}
+			return ending{status: StatusSucceeded, output: outEncoded}
 		}
-		name, data = next, out
+		name, data, encoded = next, out, outEncoded
 	}
 }
 
@@ -136,7 +141,7 @@ func (x *execution) end(e ending) {
 	failure := &FailureDetails{Error: e.error, Cause: e.cause}
 	switch e.status {
 	case StatusSucceeded:
-		r.Output = json.RawMessage(compact(e.output))
+		r.Output = json.RawMessage(e.output)
 		x.emit(Event{Type: ExecutionSucceeded, ExecutionSucceeded: &OutputDetails{
 			Output: string(r.Output), OutputDetails: &DataDetails{}}})
 	case StatusFailed:
@@ -156,16 +161,20 @@ func (x *execution) end(e ending) {
 	close(x.live.done)
 }
 
-// step runs one state: it records entering and leaving it and returns its
-// output and the next state ("" when the execution ends there).
-func (x *execution) step(ctx context.Context, st *state, raw any) (any, string, *stateError) {
+// step runs one state, whose input is raw and encoded as rawJSON: it records
+// entering and leaving it and returns its output, that output encoded, and
+// the next state ("" when the execution ends there).
+func (x *execution) step(ctx context.Context, st *state, raw any, rawJSON string) (
+	any, string, string, *stateError) {
 	entered := time.Now().UTC()
 	x.emit(Event{Type: EventType(st.typ + "StateEntered"), StateEntered: &StateEnteredDetails{
-		Name: st.name, Input: compact(raw), InputDetails: &DataDetails{}}})
+		Name: st.name, Input: rawJSON, InputDetails: &DataDetails{}}})
 	enteredID := x.lastID
 	out, next, serr := x.dispatch(ctx, st, raw, entered)
+	var outJSON string
 	if serr == nil {
-		serr = checkSize(out)
+		outJSON = compact(out)
+		serr = checkSize(outJSON)
 	}
 	if serr != nil {
 		if serr.engine {
@@ -173,11 +182,11 @@ func (x *execution) step(ctx context.Context, st *state, raw any) (any, string, 
 				"(entered at the event id #%d). %s", st.name, enteredID, serr.cause)
 			serr.engine = false
 		}
-		return nil, "", serr
+		return nil, "", "", serr
 	}
 	x.emit(Event{Type: EventType(st.typ + "StateExited"), StateExited: &StateExitedDetails{
-		Name: st.name, Output: compact(out), OutputDetails: &DataDetails{}}})
-	return out, next, nil
+		Name: st.name, Output: outJSON, OutputDetails: &DataDetails{}}})
+	return out, outJSON, next, nil
 }
 
 func (x *execution) dispatch(ctx context.Context, st *state, raw any, entered time.Time) (
@@ -203,8 +212,8 @@ func (x *execution) dispatch(ctx context.Context, st *state, raw any, entered ti
 	return out, st.next, serr
 }
 
-func checkSize(out any) *stateError {
-	if n := len(compact(out)); n > payloadLimit {
+func checkSize(encoded string) *stateError {
+	if n := len(encoded); n > payloadLimit {
 		return &stateError{name: ErrorDataLimitExceeded, cause: fmt.Sprintf(
 			"The state output has a size of %d bytes, over the limit of %d", n, payloadLimit)}
 	}
