@@ -32,9 +32,10 @@
 //     made through a CMYK profile come out in other colours than a
 //     profile-aware viewer shows (up to 80 levels in the test fixture).
 //   - Resizing averages in the stored (gamma-encoded) values, as libvips and
-//     browsers do, and rounds to the nearest level (halves to even), so the
-//     mean colour of a variant stays within a few hundredths of a level of
-//     the original's even at the end of the cascade.
+//     browsers do, and rounds to the nearest level (the box reduction halves
+//     to even, the Lanczos3 pass from 16 bits), so the mean colour of a
+//     variant stays within a few hundredths of a level of the original's
+//     even at the end of the cascade.
 //
 // # Pipeline
 //
@@ -45,24 +46,26 @@
 // way (alpha flattened). In the same pass it averages whole k×k blocks
 // (2k×2k for chroma), k as large as leaves the picture at least as large as
 // the first variant, the job a JPEG decoder's shrink-on-load does for
-// libvips. A separable Lanczos3 filter in fixed point then makes the first
-// variant, with 4:2:0 chroma; each smaller variant is made from the one
-// before it, box-reduced first while it stays twice the target. Orientation
-// is applied to each finished variant, which is encoded straight from its
-// planes by a baseline encoder that uses image/jpeg's headers and tables
-// (see jpegenc.go for why). Rows are shared among GOMAXPROCS goroutines,
+// libvips. github.com/nfnt/resize's Lanczos3 then makes the first variant
+// from those planes, each plane on its own as 16-bit grey rounded back to
+// 8 bits (lanczos.go), with 4:2:0 chroma; each smaller variant is made from
+// the one before it, box-reduced first while it stays twice the target.
+// Orientation is applied to each finished variant, which is encoded
+// straight from its planes by a baseline encoder that uses image/jpeg's
+// headers and tables (see jpegenc.go for why). The planes are scaled
+// concurrently, nfnt and the box share rows among GOMAXPROCS goroutines,
 // and each variant is encoded while the next is scaled.
 //
-// github.com/nfnt/resize is not in this path: its 8-bit Lanczos3 truncates
-// each pass (about -0.4 levels per variant), keeps its weights to 1/256 and
-// was half of the CPU; its *image.YCbCr path shifts red and blue by about
-// two levels. It stays as the independent reference the tests hold this
-// filter to (within one level of its 16-bit path).
+// nfnt/resize is never given an *image.YCbCr, whose path shifts red and
+// blue by about two levels, nor 8-bit planes, whose path truncates each
+// pass (about -0.4 levels per variant). The tests and the benchmark hold
+// the result to a Lanczos3 reference made by nfnt's 16-bit path on the
+// whole full-resolution picture in one pass, without the box pre-shrink.
 //
 // On the benchmark's 12 to 24 MP photographs (bench/README.md), image/jpeg's
-// decoding is 60 to 90% of the CPU of [Process]; the box reduction, the
-// Lanczos3 passes and the encoding of the three default variants take 90 to
-// 110 ms together.
+// decoding is 35 to 70% of the CPU of [Process]; the box reduction, the
+// Lanczos3 passes and the encoding of the three default variants take 245
+// to 330 ms together, about two thirds of it in nfnt/resize (lanczos.go).
 //
 // # Memory per pixel cap
 //
@@ -70,17 +73,18 @@
 // its own process (bench/run.sh with CAPS=1; Go 1.26, GOGC 100):
 //
 //	input                        12 MP    24 MP    50 MP
-//	JPEG 4:2:0, baseline         29 MB    45 MB    83 MB
-//	JPEG 4:2:0, progressive      99 MB   183 MB   370 MB
-//	JPEG 4:4:4, progressive     185 MB   355 MB   728 MB
-//	PNG, 8-bit RGB               61 MB   108 MB   214 MB
+//	JPEG 4:2:0, baseline         40 MB    65 MB   105 MB
+//	JPEG 4:2:0, progressive     125 MB   203 MB   393 MB
+//	JPEG 4:4:4, progressive     211 MB   375 MB   750 MB
+//	PNG, 8-bit RGB               87 MB   128 MB   237 MB
 //
 // Baseline JPEGs cost their decoded planes (1.5 bytes a pixel at 4:2:0, 3
-// at 4:4:4); progressive ones add image/jpeg's coefficient buffers, 4 bytes
-// a sample, which is what sizes the function. A Lambda needs the worst case
-// of its cap plus what the handler holds besides (the SDK, the encoded
-// outputs; not measured here, allow 50 MB) and a margin of about a third:
-// 1024 MB for the default 50 MP cap, 512 MB for 24 MP, 320 MB for 12 MP.
+// at 4:4:4) and about 20 MB of nfnt/resize buffers for the first variant;
+// progressive ones add image/jpeg's coefficient buffers, 4 bytes a sample,
+// which is what sizes the function. A Lambda needs the worst case of its
+// cap plus what the handler holds besides (the SDK, the encoded outputs;
+// not measured here, allow 50 MB) and a margin of about a third: 1088 MB
+// for the default 50 MP cap, 576 MB for 24 MP, 352 MB for 12 MP.
 // These are floors, not targets: Lambda gives CPU in proportion to memory up
 // to one vCPU at 1769 MB, so this CPU-bound step costs about the same
 // GB-seconds at any setting up to there and runs fastest at 1769 MB.
@@ -88,5 +92,5 @@
 // TODO: a cap on decoded bytes (pixels × samples × 5 for progressive) rather
 // than on pixels would let the function be sized for 4:2:0 photos, a fifth
 // of the memory of the worst case; today a 50 MP progressive 4:4:4 upload is
-// accepted and needs 728 MB.
+// accepted and needs 750 MB.
 package imaging

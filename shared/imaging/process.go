@@ -27,12 +27,15 @@ var DefaultBackground = color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}
 // for the Lanczos3 pass, as a ratio of sizes. From the decoded original the
 // box works on the stored planes at their own subsampling and does the bulk
 // of the reduction, as a JPEG decoder's shrink-on-load does for libvips; what
-// remains, 1 to 2 times, is cheap for Lanczos3. Measured on the benchmark's
-// photos, leaving 1.5 or 2 instead of 1 costs 25 to 65% more CPU after the
-// decoding and moves the SSIM of the 200 px variant by under 0.0002.
+// remains, 1 to 2 times, is the cheapest job for nfnt/resize's Lanczos3,
+// which takes 12 taps for any ratio in that range and 18 up to 3. Measured
+// on the benchmark's photos, leaving 1.5 instead of 1 costs 30 to 95% more
+// CPU in the box and Lanczos3 passes (with a fixed-point filter in nfnt's
+// place, 1.5 or 2 moved the SSIM of the 200 px variant by under 0.0002).
 // Between variants the cascade keeps libvips's default gap of 2: with 1, the
 // 800 px variant would be a plain 2×2 box of the 1600 px one, and the 200 px
-// variant of a detailed photo fell from SSIM 0.976 to 0.969.
+// variant of a detailed photo fell from SSIM 0.976 to 0.969. There the box
+// is used only when its factor divides the variant's size (see render).
 const (
 	decodedLanczosRatio = 1.0
 	cascadeLanczosRatio = 2.0
@@ -142,8 +145,9 @@ func Process(r io.Reader, opts Options) ([]Output, error) {
 //
 // TODO: image/jpeg decodes every pixel at full size, which alone costs 0.75
 // to 1.6 times libvips's whole job on 12 to 24 MP photos (libvips decodes at
-// a half or a quarter of the size with libjpeg-turbo's scaled IDCT); it is
-// why the CPU is 1.2 to 2 times libvips's. A decoder that scales in the DCT
+// a half or a quarter of the size with libjpeg-turbo's scaled IDCT); with
+// nfnt/resize's Lanczos3 (see the TODO in lanczos.go) it is why the CPU is
+// 1.9 to 2.7 times libvips's. A decoder that scales in the DCT
 // domain would remove most of it and of the progressive coefficient memory;
 // none is served to this build.
 func decode(format Format, r io.Reader) (img image.Image, err error) {
@@ -214,7 +218,14 @@ func render(img image.Image, canvas image.Rectangle, orientation int, studio boo
 			k := boxFactor(canvas.Dx(), canvas.Dy(), s.width, s.height, decodedLanczosRatio)
 			from = toPlanar(img, canvas, k, opts.Background, studio)
 			img = nil // the decoded picture can go once it is reduced
-		} else if k := boxFactor(from.w, from.h, s.width, s.height, cascadeLanczosRatio); k > 1 {
+		} else if k := boxFactor(from.w, from.h, s.width, s.height, cascadeLanczosRatio); k > 1 &&
+			from.w%k == 0 && from.h%k == 0 {
+			// nfnt maps the edges of its source onto those of its result, so
+			// a partial block at the edge would stretch the picture by up to
+			// a source sample: on an 800×533 variant the 200 px one below it
+			// was a quarter pixel off at the bottom, its SSIM against the
+			// reference fell from 0.9993 to 0.9889 and its mean moved 0.15
+			// levels. Without the box nfnt does the job alone, in more taps.
 			from = from.shrink(k)
 		}
 		next := from.resize(s.width, s.height)

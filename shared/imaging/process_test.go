@@ -378,13 +378,13 @@ func TestProcessMeanColourShift(t *testing.T) {
 
 func TestProcessRealPhoto(t *testing.T) {
 	// A real photograph (see testdata/README.md) against a Lanczos3 of the
-	// whole picture made independently (nfnt/resize, 16-bit): the structure
-	// and the mean colour of each variant, cascaded as in production, must
-	// hold up. At quality 100 what is measured is the resampling, whose
-	// SSIM is about 0.998 (ImageMagick's box or triangle filter: 0.98 to
-	// 0.989); at the default 85 the encoding dominates on this detailed
-	// crop, for libvips as for this package (0.955 to 0.977). The colour
-	// bound is the issue's.
+	// whole picture in one pass from the full resolution (nfnt/resize,
+	// 16-bit), where production box-reduces first and cascades: the
+	// structure and the mean colour of each variant must hold up. At
+	// quality 100 what is measured is the resampling, whose SSIM is about
+	// 0.998 (ImageMagick's box or triangle filter: 0.98 to 0.989); at the
+	// default 85 the encoding dominates on this detailed crop, for libvips
+	// as for this package (0.955 to 0.977). The colour bound is the issue's.
 	data := fixture(t, "photo-sunset.jpg")
 	orig, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {

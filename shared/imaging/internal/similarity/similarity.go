@@ -1,8 +1,9 @@
 // Package similarity measures how close a resized picture is to a reference:
 // the structural similarity (SSIM) of their luma and the mean shift of each
 // colour channel. The image package's tests and its benchmark both use it,
-// with references made by [Lanczos3], an independent implementation of the
-// filter (github.com/nfnt/resize) applied to the whole picture at once.
+// with references made by [Lanczos3]: github.com/nfnt/resize's Lanczos3, the
+// filter production uses, applied to the whole full-resolution picture at
+// once, where production box-reduces first and cascades the variants.
 package similarity
 
 import (
