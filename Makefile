@@ -50,9 +50,11 @@ $(E2E)/node_modules/.package-lock.json: $(E2E)/package.json $(E2E)/package-lock.
 	npm ci --prefix $(E2E) --no-audit --no-fund --loglevel=error
 	touch $@
 
-## bench: the benchmarks, each beside its anchor in the same run
+## bench: the benchmarks, each beside its anchor in the same run, then the
+## resize step beside libvips, vipsthumbnail and ImageMagick (bench-resize)
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+	$(MAKE) bench-resize
 
 ## bench-resize: the resize step on real photographs beside libvips,
 ## vipsthumbnail and ImageMagick (installs the Debian tools and photos it needs)
