@@ -21,7 +21,7 @@ type Item struct {
 	ImageID        string           `dynamodbav:"imageId" json:"imageId"`
 	UserID         string           `dynamodbav:"userId,omitempty" json:"userId,omitempty"`
 	OriginalS3Key  string           `dynamodbav:"originalS3Key" json:"originalS3Key"`
-	ProcessedS3Key string           `dynamodbav:"processedS3Key,omitempty" json:"processedS3Key,omitempty"`
+	ProcessedS3Key string           `dynamodbav:"processedS3Key,omitempty" json:"processedS3Key"`
 	Variants       []stepio.Variant `dynamodbav:"variants,omitempty" json:"variants,omitempty"`
 	Status         string           `dynamodbav:"status" json:"status"`
 	Reason         string           `dynamodbav:"reason,omitempty" json:"reason,omitempty"`

@@ -13,7 +13,8 @@ import (
 )
 
 func main() {
-	lambdastart.Run(fetch.LoadConfig, func(cfg fetch.Config, aws aws.Config, log *slog.Logger) (any, error) {
-		return fetch.New(cfg, awsconfig.S3(aws), log).Handle, nil
-	})
+	lambdastart.Run(fetch.LoadConfig,
+		func(cfg fetch.Config, aws aws.Config, log *slog.Logger) (any, error) {
+			return fetch.New(cfg, awsconfig.S3(aws), log).Handle, nil
+		})
 }
