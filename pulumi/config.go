@@ -10,6 +10,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/imagepipe/imagepipe/shared/imaging"
 )
 
 // Defaults of the stack configuration, set with `pulumi config set <key> <value>`.
@@ -174,7 +176,7 @@ func (s settings) validate() error {
 		errs = append(errs, fmt.Errorf("config %s: "+format, append([]any{key}, a...)...))
 	}
 
-	if _, err := parseVariants(s.variants); err != nil {
+	if _, err := imaging.ParseVariants(s.variants); err != nil {
 		bad("variants", "%v", err)
 	}
 	if s.jpegQuality < 1 || s.jpegQuality > 100 {
@@ -223,23 +225,6 @@ func (s settings) validate() error {
 		bad("apiRateLimit/apiBurstLimit", "both must be positive")
 	}
 	return errors.Join(errs...)
-}
-
-// parseVariants checks a VARIANTS value: comma-separated name:maxEdge pairs.
-func parseVariants(v string) (map[string]int, error) {
-	out := map[string]int{}
-	for _, item := range strings.Split(v, ",") {
-		name, size, ok := strings.Cut(strings.TrimSpace(item), ":")
-		n, err := strconv.Atoi(size)
-		if !ok || name == "" || err != nil || n < 1 {
-			return nil, fmt.Errorf("%q is not name:pixels", item)
-		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("variant %q appears twice", name)
-		}
-		out[name] = n
-	}
-	return out, nil
 }
 
 // scheduleExpression turns a rate such as "5 minutes" into "rate(5 minutes)";

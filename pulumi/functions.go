@@ -117,7 +117,6 @@ func newFunctions(ctx *pulumi.Context, cfg settings, prefix string, code map[str
 		resizeStep: {
 			memory: cfg.resizeMemoryMB, timeout: cfg.resizeTimeoutSeconds,
 			env: pulumi.StringMap{
-				"ORIGINALS_BUCKET": originals.Bucket,
 				"PROCESSED_BUCKET": processed.Bucket,
 				"VARIANTS":         pulumi.String(cfg.variants),
 				"JPEG_QUALITY":     itoa(cfg.jpegQuality),
@@ -132,8 +131,10 @@ func newFunctions(ctx *pulumi.Context, cfg settings, prefix string, code map[str
 		persistStep: {
 			memory: 128, timeout: 20,
 			env: pulumi.StringMap{"TABLE_NAME": st.table.Name},
+			// metadata.Store.Write creates an item with a conditional PutItem
+			// and changes it with a conditional UpdateItem.
 			grants: grants{
-				"dynamodb:GetItem":    resources(st.table.Arn),
+				"dynamodb:PutItem":    resources(st.table.Arn),
 				"dynamodb:UpdateItem": resources(st.table.Arn),
 			},
 		},
@@ -147,6 +148,7 @@ func newFunctions(ctx *pulumi.Context, cfg settings, prefix string, code map[str
 			env: pulumi.StringMap{"TABLE_NAME": st.table.Name, "TOPIC_ARN": st.topic.Arn},
 			grants: grants{
 				"dynamodb:GetItem":    resources(st.table.Arn),
+				"dynamodb:PutItem":    resources(st.table.Arn),
 				"dynamodb:UpdateItem": resources(st.table.Arn),
 				"sns:Publish":         resources(st.topic.Arn),
 				"sqs:SendMessage":     resources(st.failureDLQ.Arn),

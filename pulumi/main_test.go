@@ -133,12 +133,13 @@ func expectedGrants() map[string]map[string][]string {
 			"s3:PutObject": {processedArn + "/processed/*"},
 		}),
 		persistStep: with(persistStep, map[string][]string{
-			"dynamodb:GetItem":    {tableArn},
+			"dynamodb:PutItem":    {tableArn},
 			"dynamodb:UpdateItem": {tableArn},
 		}),
 		notifyStep: with(notifyStep, map[string][]string{"sns:Publish": {topicArn}}),
 		recordFailureStep: with(recordFailureStep, map[string][]string{
 			"dynamodb:GetItem":    {tableArn},
+			"dynamodb:PutItem":    {tableArn},
 			"dynamodb:UpdateItem": {tableArn},
 			"sns:Publish":         {topicArn},
 			"sqs:SendMessage":     {failureDLQArn},
@@ -516,7 +517,7 @@ func expectedEnv() map[string]map[string]string {
 	return map[string]map[string]string{
 		fetchStep: {"ORIGINALS_BUCKET": originalsName, "MAX_BYTES": "52428800",
 			"MAX_PIXELS": "50000000"},
-		resizeStep: {"ORIGINALS_BUCKET": originalsName, "PROCESSED_BUCKET": processedName,
+		resizeStep: {"PROCESSED_BUCKET": processedName,
 			"VARIANTS": "large:1600,medium:800,thumb:200", "JPEG_QUALITY": "85",
 			"BACKGROUND": "#ffffff", "MAX_PIXELS": "50000000"},
 		persistStep:       {"TABLE_NAME": tableName},
