@@ -187,6 +187,30 @@ func (n *notifier) classify(r *http.Request) (s3Request, bool) {
 	return s3Request{}, false
 }
 
+// failsIfMatch answers a GET pinned with If-Match to a version that is no
+// longer the object's with S3's 412 PreconditionFailed, and reports whether
+// it did: gofakes3 ignores If-Match, and the pipeline's steps rely on it to
+// read the version they checked.
+func (n *notifier) failsIfMatch(w http.ResponseWriter, r *http.Request) bool {
+	want := strings.Trim(r.Header.Get("If-Match"), `"`)
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if r.Method != http.MethodGet || want == "" || want == "*" || bucket != n.bucket ||
+		key == "" {
+		return false
+	}
+	head, err := n.backend.HeadObject(n.bucket, key)
+	if err != nil || hex.EncodeToString(head.Hash) == want {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusPreconditionFailed)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
+		`<Error><Code>PreconditionFailed</Code><Message>At least one of the `+
+		`pre-conditions you specified did not hold</Message><Condition>If-Match`+
+		`</Condition><RequestId>%x</RequestId></Error>`, head.Hash[:4])
+	return true
+}
+
 func (n *notifier) lockKey(key string) *sync.Mutex {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key))
@@ -199,6 +223,9 @@ func (n *notifier) lockKey(key string) *sync.Mutex {
 // relies on it being otherwise.
 func (n *notifier) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.failsIfMatch(w, r) {
+			return
+		}
 		req, ok := n.classify(r)
 		if !ok || (req.key != "" && !strings.HasPrefix(req.key, n.prefix)) {
 			next.ServeHTTP(w, r)

@@ -162,3 +162,23 @@ func FromAWS(service, op string, err error) error {
 	// connection after its retries: worth retrying.
 	return Unavailable(service, op, err)
 }
+
+// FromS3Object classifies an error of reading an upload from S3. An object
+// that is gone (S3 is strongly consistent: it was deleted) or that was
+// replaced since the version a read was pinned to with If-Match is rejected,
+// since no retry brings that version back; the newer upload has an event of
+// its own. Anything else is classified by [FromAWS].
+func FromS3Object(op string, err error) error {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NotFound", "NoSuchKey":
+			return Rejectf("the object no longer exists; it was deleted before it " +
+				"could be processed")
+		case "PreconditionFailed":
+			return Rejectf("the upload was replaced by a newer one at the same key " +
+				"before it could be processed; the newer one is processed on its own")
+		}
+	}
+	return FromAWS("s3", op, err)
+}

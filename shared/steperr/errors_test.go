@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/aws/smithy-go"
 )
 
 // The names are what statemachine/definition.asl.json matches on.
@@ -22,6 +24,25 @@ func TestNamesAreTheWireContract(t *testing.T) {
 	for _, c := range cases {
 		if got := Name(c.err); got != c.want {
 			t.Errorf("Name(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}
+
+func TestFromS3Object(t *testing.T) {
+	cases := []struct {
+		code string
+		want string
+	}{
+		{"NotFound", NameImageRejected},
+		{"NoSuchKey", NameImageRejected},
+		{"PreconditionFailed", NameImageRejected},
+		{"AccessDenied", NameDependencyRefused},
+		{"SlowDown", NameDependencyUnavailable},
+	}
+	for _, c := range cases {
+		err := FromS3Object("GetObject", &smithy.GenericAPIError{Code: c.code})
+		if got := Name(err); got != c.want {
+			t.Errorf("%s: %s, want %s", c.code, got, c.want)
 		}
 	}
 }

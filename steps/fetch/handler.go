@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/imagepipe/imagepipe/shared/imaging"
 	"github.com/imagepipe/imagepipe/shared/objectkey"
@@ -119,7 +118,7 @@ func (h *Handler) fetch(ctx context.Context, in stepio.FetchInput) (stepio.Origi
 	head, err := h.s3.HeadObject(ctx, &s3.HeadObjectInput{
 		Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)})
 	if err != nil {
-		return orig, h.missing(err, "HeadObject")
+		return orig, steperr.FromS3Object("HeadObject", err)
 	}
 	orig.Bytes = aws.ToInt64(head.ContentLength)
 	orig.ETag = aws.ToString(head.ETag)
@@ -158,7 +157,7 @@ func (h *Handler) readHeader(ctx context.Context, orig stepio.Original) (imaging
 		IfMatch: nonEmpty(orig.ETag),
 	})
 	if err != nil {
-		return imaging.Header{}, h.missing(err, "GetObject")
+		return imaging.Header{}, steperr.FromS3Object("GetObject", err)
 	}
 	defer out.Body.Close()
 
@@ -175,18 +174,6 @@ func (h *Handler) readHeader(ctx context.Context, orig stepio.Original) (imaging
 			float64(h.cfg.MaxPixels)/1e6)
 	}
 	return hdr, nil
-}
-
-// missing turns "no such object" into a rejection: S3 is strongly consistent,
-// so an object that is gone was deleted and will not come back.
-func (h *Handler) missing(err error, op string) error {
-	var notFound *types.NotFound
-	var noSuchKey *types.NoSuchKey
-	if errors.As(err, &notFound) || errors.As(err, &noSuchKey) {
-		return steperr.Rejectf("the object no longer exists; it was deleted before it " +
-			"could be processed")
-	}
-	return steperr.FromAWS("s3", op, err)
 }
 
 func rejectEvent(err error) error {

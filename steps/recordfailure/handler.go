@@ -97,17 +97,20 @@ func (h *Handler) Handle(ctx context.Context, event events.CloudWatchEvent) (Out
 	item.ExecutionArn = sc.ExecutionArn
 	log = log.With("imageId", item.ImageID)
 
-	// EventBridge delivers at least once: a status change already recorded
-	// and announced is not announced again. One recorded but not announced
-	// (the publish failed) is announced on the redelivery.
+	// EventBridge delivers at least once, and an execution may have stored
+	// its FAILED outcome itself (its rejection branch) before an announcement
+	// failed. What this execution stored is announced once and kept as it
+	// is: its reason is the one the user should read.
 	stored, found, err := h.store.Get(ctx, item.ImageID)
 	if err != nil {
 		return Unchanged, steperr.Boundary(err)
 	}
-	if found && stored.ExecutionArn == sc.ExecutionArn && stored.Status == item.Status &&
-		stored.Notified {
-		log.Info("failure already recorded and announced")
-		return Unchanged, nil
+	if found && stored.ExecutionArn == sc.ExecutionArn && stored.Status == item.Status {
+		if stored.Notified {
+			log.Info("failure already recorded and announced")
+			return Unchanged, nil
+		}
+		return h.announce(ctx, log, stored, sc.ExecutionArn)
 	}
 	changed, err := h.store.Write(ctx, item)
 	if err != nil {
@@ -118,12 +121,19 @@ func (h *Handler) Handle(ctx context.Context, event events.CloudWatchEvent) (Out
 		log.Info("failure not recorded: the item is DONE or already FAILED")
 		return Unchanged, nil
 	}
-	id, err := h.pub.Publish(ctx, item.Record(true), sc.ExecutionArn)
+	return h.announce(ctx, log, item, sc.ExecutionArn)
+}
+
+// announce publishes the failure notification of item and marks it
+// announced.
+func (h *Handler) announce(ctx context.Context, log *slog.Logger, item metadata.Item,
+	executionArn string) (Outcome, error) {
+	id, err := h.pub.Publish(ctx, item.Record(true), executionArn)
 	if err != nil {
 		log.Error("publish failed", "error", err.Error())
 		return Recorded, steperr.Boundary(err)
 	}
-	if err := h.store.MarkNotified(ctx, item.ImageID, sc.ExecutionArn); err != nil {
+	if err := h.store.MarkNotified(ctx, item.ImageID, executionArn); err != nil {
 		log.Error("marking the failure announced failed", "error", err.Error())
 	}
 	log.Info("failure recorded", "reason", item.Reason, "messageId", id)

@@ -44,6 +44,7 @@ func fixture(t *testing.T, mutate func(d map[string]any)) events.CloudWatchEvent
 func TestRecorder(t *testing.T) {
 	cases := []struct {
 		name     string
+		stored   *metadata.Item // written before the event, when set
 		mutate   func(d map[string]any)
 		events   int // how often the event is delivered
 		want     recordfailure.Outcome
@@ -51,18 +52,26 @@ func TestRecorder(t *testing.T) {
 		reason   string
 		messages int
 	}{
-		{"failed after retries", nil, 1, recordfailure.Recorded, stepio.StatusFailed,
+		{"failed after retries", nil, nil, 1, recordfailure.Recorded, stepio.StatusFailed,
 			"processing failed after retries: DependencyUnavailable: s3 PutObject", 1},
-		{"delivered twice, recorded once", nil, 2, recordfailure.Unchanged,
+		{"delivered twice, recorded once", nil, nil, 2, recordfailure.Unchanged,
 			stepio.StatusFailed, "DependencyUnavailable", 1},
-		{"timed out", func(d map[string]any) { d["status"] = "TIMED_OUT" }, 1,
+		{"timed out", nil, func(d map[string]any) { d["status"] = "TIMED_OUT" }, 1,
 			recordfailure.Recorded, stepio.StatusFailed, "timed out", 1},
-		{"aborted", func(d map[string]any) { d["status"] = "ABORTED" }, 1,
+		{"aborted", nil, func(d map[string]any) { d["status"] = "ABORTED" }, 1,
 			recordfailure.Recorded, stepio.StatusFailed, "stopped by hand", 1},
-		{"rejection already recorded by its branch", func(d map[string]any) {
+		{"rejection already recorded by its branch", nil, func(d map[string]any) {
 			d["error"] = "ImageRejected"
 		}, 1, recordfailure.Ignored, "", "", 0},
-		{"success is not a failure", func(d map[string]any) {
+		{"rejection whose announcement failed keeps its reason", &metadata.Item{
+			ImageID: "img-1", UserID: "user-1", Status: stepio.StatusFailed,
+			OriginalS3Key: "user-uploads/user-1/img-1.jpg", Sequencer: "0A1B",
+			Reason:       "the file is a PDF document, not a supported image",
+			ExecutionArn: "arn:aws:states:us-east-1:000000000000:execution:imagepipe:9a4d3e0c",
+		}, func(d map[string]any) {
+			d["cause"] = `{"errorMessage":"sns Publish: throttled","errorType":"DependencyUnavailable"}`
+		}, 2, recordfailure.Unchanged, stepio.StatusFailed, "PDF document", 1},
+		{"success is not a failure", nil, func(d map[string]any) {
 			d["status"], d["error"], d["cause"] = "SUCCEEDED", nil, nil
 		}, 1, recordfailure.Ignored, "", "", 0},
 	}
@@ -84,6 +93,11 @@ func TestRecorder(t *testing.T) {
 			store := metadata.NewStore(dynamodb.NewFromConfig(cfg), stack.TableName)
 			pub := notification.NewPublisher(sns.NewFromConfig(cfg), stack.TopicARN)
 			h := recordfailure.New(store, pub, slog.New(slog.NewJSONHandler(t.Output(), nil)))
+			if c.stored != nil {
+				if _, err := store.Write(ctx, *c.stored); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			var got recordfailure.Outcome
 			for range c.events {
@@ -102,7 +116,8 @@ func TestRecorder(t *testing.T) {
 			case c.status == "" && found:
 				t.Errorf("an item was written: %+v", it)
 			case c.status != "" && (!found || it.Status != c.status ||
-				!strings.Contains(it.Reason, c.reason) || it.UserID != "user-1"):
+				!strings.Contains(it.Reason, c.reason) || it.UserID != "user-1" ||
+				!it.Notified):
 				t.Errorf("item %+v, want %s with %q", it, c.status, c.reason)
 			}
 			msgs, err := stack.TopicMessages(ctx)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/imagepipe/imagepipe/shared/imaging"
 	"github.com/imagepipe/imagepipe/shared/objectkey"
@@ -109,15 +108,12 @@ func (h *Handler) Handle(ctx context.Context, in stepio.ResizeInput) (stepio.Pro
 }
 
 func (h *Handler) resize(ctx context.Context, img stepio.Original) (stepio.Processed, error) {
+	// IfMatch pins the version that fetch checked: a key uploaded again in
+	// between has an event, and an execution, of its own.
 	obj, err := h.s3.GetObject(ctx, &s3.GetObjectInput{
-		Bucket: aws.String(img.Bucket), Key: aws.String(img.Key)})
+		Bucket: aws.String(img.Bucket), Key: aws.String(img.Key), IfMatch: nonEmpty(img.ETag)})
 	if err != nil {
-		var noSuchKey *types.NoSuchKey
-		if errors.As(err, &noSuchKey) {
-			return stepio.Processed{}, steperr.Rejectf("the object no longer exists; " +
-				"it was deleted before it could be processed")
-		}
-		return stepio.Processed{}, steperr.FromAWS("s3", "GetObject", err)
+		return stepio.Processed{}, steperr.FromS3Object("GetObject", err)
 	}
 	defer obj.Body.Close()
 
@@ -167,4 +163,11 @@ func (h *Handler) put(ctx context.Context, v stepio.Variant, data []byte,
 		return steperr.FromAWS("s3", "PutObject "+v.Key, err)
 	}
 	return nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
 }

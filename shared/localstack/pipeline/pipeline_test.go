@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 	"github.com/google/uuid"
 
 	"github.com/imagepipe/imagepipe/shared/localstack"
@@ -59,6 +60,7 @@ func upload(t *testing.T, ctx context.Context, p *pipeline.Pipeline, key string,
 		Region: p.Stack.Region, BaseEndpoint: aws.String(p.Stack.Emulators.S3),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider("user", "secret", ""),
+		Logger:       logging.Nop{},
 	})
 	_, err := user.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(p.Stack.OriginalsBucket), Key: aws.String(key),
@@ -423,4 +425,50 @@ func sqsBody(t *testing.T, input json.RawMessage) string {
 		t.Fatalf("input %s: %v", input, err)
 	}
 	return batch[0].Body
+}
+
+// An upload whose key is uploaded again between Fetch and Resize is not
+// resized from the newer bytes under the older one's record: Resize reads the
+// version Fetch checked, that read fails, the older execution is rejected,
+// and the newer upload's own execution ends DONE.
+func TestReplacedUploadIsNotMixedUp(t *testing.T) {
+	id := uuid.NewString()
+	key := objectkey.OriginalKey("user-1", id, "jpg")
+	photo, gif := sample(t, "photo.jpg"), sample(t, "wood.gif")
+	var p *pipeline.Pipeline
+	var ctx context.Context
+	replaced := false
+	p, ctx = start(t, pipeline.Options{
+		WrapTask: func(function string, h engine.Handler) engine.Handler {
+			if function != "fetch" {
+				return h
+			}
+			return func(c context.Context, in json.RawMessage) (json.RawMessage, error) {
+				out, err := h(c, in)
+				if !replaced {
+					replaced = true
+					upload(t, ctx, p, key, gif)
+				}
+				return out, err
+			}
+		}})
+	upload(t, ctx, p, key, photo)
+
+	execs := idle(t, ctx, p)
+	if len(execs) != 2 {
+		t.Fatalf("%d executions, want 2", len(execs))
+	}
+	older := execs[len(execs)-1]
+	if older.Status != engine.StatusFailed || older.Error != "ImageRejected" ||
+		!strings.Contains(older.Cause, "replaced by a newer one") {
+		t.Errorf("the older execution: %s %s %s", older.Status, older.Error, older.Cause)
+	}
+	if execs[0].Status != engine.StatusSucceeded {
+		t.Errorf("the newer execution: %s %s", execs[0].Status, execs[0].Error)
+	}
+	it := item(t, ctx, p, id)
+	if it.Status != stepio.StatusDone || it.Format != "gif" ||
+		it.ExecutionArn != execs[0].ExecutionArn {
+		t.Errorf("item %+v, want the newer upload's DONE", it)
+	}
 }
