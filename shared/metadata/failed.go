@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -52,6 +51,3 @@ func messageID(records json.RawMessage) string {
 	sum := sha256.Sum256(records)
 	return hex.EncodeToString(sum[:12])
 }
-
-// ErrNoImage is returned by lookups of an image that has no item.
-var ErrNoImage = errors.New("metadata: no such image")

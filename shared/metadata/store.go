@@ -33,8 +33,9 @@ type Item struct {
 	// s3event.PadSequencer so that stored values compare as strings.
 	Sequencer    string `dynamodbav:"sequencer" json:"sequencer"`
 	ExecutionArn string `dynamodbav:"executionArn" json:"executionArn"`
-	// Attempts counts the writes that changed the outcome: 1 for an image
-	// done at once, 2 for one that failed and was then redriven to DONE.
+	// Attempts counts the accepted writes: 1 for an image done at once, 2 for
+	// one that failed and was then redriven to DONE; a Step Functions retry
+	// that rewrites the same outcome counts as well.
 	Attempts int `dynamodbav:"attempts" json:"attempts"`
 	// Notified is set by [Store.MarkNotified] once the failure recorder has
 	// announced this outcome, so a redelivered status change is not

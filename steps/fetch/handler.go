@@ -31,16 +31,12 @@ type Config struct {
 	// MaxPixels is the largest width×height accepted (MAX_PIXELS, default
 	// 50 000 000), read from the header before any decoding.
 	MaxPixels int64
-	// HeaderBytes bounds the bytes fetched to read the header (default
-	// 1 MiB, enough for large EXIF and ICC segments before a JPEG's frame).
-	HeaderBytes int64
 }
 
 // Defaults of [Config].
 const (
-	DefaultMaxBytes    = 50 << 20
-	DefaultMaxPixels   = 50_000_000
-	DefaultHeaderBytes = 1 << 20
+	DefaultMaxBytes  = 50 << 20
+	DefaultMaxPixels = 50_000_000
 )
 
 // LoadConfig reads the configuration from env.
@@ -56,7 +52,6 @@ func LoadConfig(env settings.Env) (Config, error) {
 	if c.MaxPixels, err = env.Int64("MAX_PIXELS", DefaultMaxPixels, 1, 1<<40); err != nil {
 		return c, err
 	}
-	c.HeaderBytes = DefaultHeaderBytes
 	return c, nil
 }
 
@@ -69,9 +64,6 @@ type Handler struct {
 
 // New returns the handler.
 func New(cfg Config, client *s3.Client, log *slog.Logger) *Handler {
-	if cfg.HeaderBytes <= 0 {
-		cfg.HeaderBytes = DefaultHeaderBytes
-	}
 	return &Handler{cfg: cfg, s3: client, log: log}
 }
 
@@ -146,10 +138,11 @@ func (h *Handler) checkSize(n int64) error {
 	return nil
 }
 
-// readHeader fetches only the first HeaderBytes of the object, pinned to the
+// readHeader fetches only the first imaging.MaxHeaderBytes of the object (enough
+// for large EXIF and ICC segments before a JPEG's frame), pinned to the
 // version that was checked, and reads the format and dimensions from them.
 func (h *Handler) readHeader(ctx context.Context, orig stepio.Original) (imaging.Header, error) {
-	n := min(orig.Bytes, h.cfg.HeaderBytes)
+	n := min(orig.Bytes, imaging.MaxHeaderBytes)
 	out, err := h.s3.GetObject(ctx, &s3.GetObjectInput{
 		Bucket:  aws.String(orig.Bucket),
 		Key:     aws.String(orig.Key),
