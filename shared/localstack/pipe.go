@@ -54,8 +54,6 @@ type PipeOptions struct {
 	// Pollers is how many receive loops run at once; 0 means 1. Each
 	// receives one message at a time (batch size 1).
 	Pollers int
-	// WaitTime is the long-poll wait of each receive; 0 means 20 s.
-	WaitTime time.Duration
 }
 
 // PipeStats counts what a Pipe did.
@@ -81,7 +79,6 @@ type Pipe struct {
 	region   string
 	pattern  *Pattern
 	target   Target
-	wait     time.Duration
 	log      *slog.Logger
 
 	cancel context.CancelFunc
@@ -107,11 +104,8 @@ func startPipe(ctx context.Context, client *sqs.Client, queueURL, queueARN, regi
 	}
 	p := &Pipe{
 		sqs: client, queueURL: queueURL, queueARN: queueARN, region: region,
-		pattern: pattern, target: target, wait: opts.WaitTime, log: log,
+		pattern: pattern, target: target, log: log,
 		receives: map[string]int{},
-	}
-	if p.wait <= 0 {
-		p.wait = 20 * time.Second
 	}
 	pollers := max(opts.Pollers, 1)
 
@@ -194,18 +188,31 @@ func (p *Pipe) queueEmpty(ctx context.Context) (bool, error) {
 			"0", nil
 }
 
+// idlePoll is the pause after an empty receive. Receives are short polls,
+// each answered at once, so that Stop never waits on one; polling an
+// emulator on loopback this often costs nothing.
+const idlePoll = 50 * time.Millisecond
+
+// receiveTimeout bounds one short receive.
+const receiveTimeout = 10 * time.Second
+
 // pollRetry is the pause after a failed receive.
 const pollRetry = 500 * time.Millisecond
 
 func (p *Pipe) poll(ctx context.Context) {
 	for ctx.Err() == nil {
-		out, err := p.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		// Stop does not cancel a receive in progress: a cancelled receive may
+		// still have taken a message, which would then stay invisible until
+		// its visibility timeout and be missing from a shutdown's snapshot.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), receiveTimeout)
+		out, err := p.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(p.queueURL),
 			MaxNumberOfMessages:         1,
-			WaitTimeSeconds:             int32(p.wait / time.Second),
+			WaitTimeSeconds:             0,
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{"All"},
 			MessageAttributeNames:       []string{"All"},
 		})
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -218,7 +225,17 @@ func (p *Pipe) poll(ctx context.Context) {
 			continue
 		}
 		for _, m := range out.Messages {
+			if ctx.Err() != nil {
+				p.release(m)
+				continue
+			}
 			p.handle(ctx, m)
+		}
+		if len(out.Messages) == 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(idlePoll):
+			}
 		}
 	}
 }
@@ -256,6 +273,9 @@ func (p *Pipe) handle(ctx context.Context, m sqstypes.Message) {
 				"messageId", id, "receiveCount", count, "err", err)
 		}
 		p.count(func(s *PipeStats) { s.TargetErrors++ })
+		if ctx.Err() != nil {
+			p.release(m)
+		}
 		return
 	}
 	p.delete(m, id)
@@ -284,6 +304,22 @@ func (p *Pipe) delete(m sqstypes.Message, id string) {
 	p.mu.Lock()
 	delete(p.receives, id)
 	p.mu.Unlock()
+}
+
+// release makes a message the stopping pipe did not hand off visible again at
+// once, so that it is not lost to a snapshot taken before its visibility
+// timeout ends.
+func (p *Pipe) release(m sqstypes.Message) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := p.sqs.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: aws.String(p.queueURL), ReceiptHandle: m.ReceiptHandle,
+		VisibilityTimeout: 0,
+	})
+	if err != nil {
+		p.log.Warn("pipe: release failed; the message returns after its visibility timeout",
+			"messageId", aws.ToString(m.MessageId), "err", err)
+	}
 }
 
 // record converts a received message to the Pipe's record shape.

@@ -151,7 +151,7 @@ func (p *Pipeline) start(ctx context.Context, opts Options) error {
 		pollers = 4
 	}
 	p.Pipe, err = p.Stack.StartPipe(ctx, p.startExecution,
-		localstack.PipeOptions{Pollers: pollers, WaitTime: time.Second})
+		localstack.PipeOptions{Pollers: pollers})
 	return err
 }
 
