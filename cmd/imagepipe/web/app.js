@@ -319,8 +319,12 @@ async function loadExecution(name) {
     el('div', {class: 'facts', text: 'image ' + (e.imageId || '—') + ' · user ' +
       (e.userId || '—') + ' · started ' + new Date(e.startDate).toLocaleString()}),
     el('div', {class: 'actions'},
-      el('button', {type: 'button', id: 'redrive', disabled: e.redriveStatus !== 'REDRIVABLE',
-        title: 'Resume at the state that failed, as the console\'s Redrive does',
+      // A rejected upload would only fail again in its Fail state.
+      el('button', {type: 'button', id: 'redrive',
+        disabled: e.redriveStatus !== 'REDRIVABLE' || e.error === 'ImageRejected',
+        title: e.error === 'ImageRejected'
+          ? 'A rejected upload fails the same way again: start a new execution instead'
+          : 'Resume at the state that failed, as the console\'s Redrive does',
         onclick: () => act('/redrive', 'Redriven'), text: 'Redrive'}),
       el('button', {type: 'button', class: 'secondary', id: 'restart',
         disabled: e.status === 'RUNNING', onclick: () => act('/restart', 'Started'),
