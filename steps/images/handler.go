@@ -292,29 +292,11 @@ func (h *Handler) presignGet(ctx context.Context, key string) (string, string, e
 	if err != nil {
 		return "", "", errors.New("presign: the URL does not parse")
 	}
-	expiresAt, err := urlExpiry(u.Query())
+	expiresAt, err := httpapi.PresignedExpiry(u.Query())
 	if err != nil {
 		return "", "", err
 	}
 	return signed.URL, expiresAt.UTC().Format(time.RFC3339), nil
-}
-
-// urlExpiry is the moment S3 will start refusing the URL: the signature's
-// own date plus its lifetime, read from the URL so that it is exact.
-//
-// TODO: a URL signed with the role's temporary credentials stops working
-// when they expire, which may come before expiresAt; a client then gets a
-// 403 from S3 and must ask this API again, as it does after expiresAt.
-func urlExpiry(q url.Values) (time.Time, error) {
-	signedAt, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
-	if err != nil {
-		return time.Time{}, errors.New("presign: the URL has no usable X-Amz-Date")
-	}
-	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
-	if err != nil || secs <= 0 {
-		return time.Time{}, errors.New("presign: the URL has no usable X-Amz-Expires")
-	}
-	return signedAt.Add(time.Duration(secs) * time.Second), nil
 }
 
 // pageSize parses ?limit=. Out-of-range values are refused rather than

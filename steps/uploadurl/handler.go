@@ -301,7 +301,7 @@ func (h *Handler) presignPut(ctx context.Context, key string, upload Request) (R
 			return Response{}, fmt.Errorf("presign: %s is not a signed header", want)
 		}
 	}
-	expiresAt, err := urlExpiry(q)
+	expiresAt, err := httpapi.PresignedExpiry(q)
 	if err != nil {
 		return Response{}, err
 	}
@@ -315,25 +315,6 @@ func (h *Handler) presignPut(ctx context.Context, key string, upload Request) (R
 		},
 		ExpiresAt: expiresAt.UTC().Format(time.RFC3339),
 	}, nil
-}
-
-// urlExpiry is the moment S3 will start refusing the URL: the signature's
-// own date plus its lifetime. Reading it from the URL rather than the clock
-// keeps expires_at exact even though signing happens inside the SDK.
-//
-// TODO: a URL signed with temporary credentials (a Lambda role's) stops
-// working when they expire, and expires_at ignores that; near the 1h maximum
-// a client may see a 403 before expires_at and must ask for a new URL.
-func urlExpiry(q url.Values) (time.Time, error) {
-	signedAt, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
-	if err != nil {
-		return time.Time{}, errors.New("presign: the URL has no usable X-Amz-Date")
-	}
-	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
-	if err != nil || secs <= 0 {
-		return time.Time{}, errors.New("presign: the URL has no usable X-Amz-Expires")
-	}
-	return signedAt.Add(time.Duration(secs) * time.Second), nil
 }
 
 // logRequest writes the one line a request gets. The claims, the
