@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
 
 	"golang.org/x/image/webp"
+
+	"github.com/imagepipe/imagepipe/shared/imaging/internal/jpegdec"
 )
 
 // MaxHeaderBytes bounds how far [ReadHeader] reads looking for the
@@ -66,7 +69,8 @@ func (h Header) CheckPixels(maxPixels int64) error {
 // [*HeaderTooLargeError] or, when r itself fails, [*ReadError]; on error the
 // Header is zero.
 func ReadHeader(r io.Reader) (Header, error) {
-	return readHeader(newSource(r))
+	hdr, _, err := readHeader(newSource(r))
+	return hdr, err
 }
 
 // source is the reader every decoder reads through. While recording, it keeps
@@ -126,15 +130,17 @@ func (s *source) replay(record bool) {
 	s.record = record
 }
 
-func readHeader(s *source) (Header, error) {
+// readHeader is ReadHeader on s, which also returns the colour model the
+// decoder reported.
+func readHeader(s *source) (Header, color.Model, error) {
 	head := make([]byte, SniffLen)
 	n, _ := io.ReadFull(s, head)
 	if s.err != nil {
-		return Header{}, &ReadError{Err: s.err}
+		return Header{}, nil, &ReadError{Err: s.err}
 	}
 	format, err := Sniff(head[:n])
 	if err != nil {
-		return Header{}, err
+		return Header{}, nil, err
 	}
 
 	orientation := 1
@@ -146,14 +152,14 @@ func readHeader(s *source) (Header, error) {
 	s.replay(true)
 	cfg, err := decodeConfig(format, s)
 	if err != nil {
-		return Header{}, classify(format, s, err)
+		return Header{}, nil, classify(format, s, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return Header{}, &CorruptImageError{Format: format,
+		return Header{}, nil, &CorruptImageError{Format: format,
 			Err: fmt.Errorf("image is %d×%d", cfg.Width, cfg.Height)}
 	}
 	return Header{Format: format, Width: cfg.Width, Height: cfg.Height,
-		Orientation: orientation}, nil
+		Orientation: orientation}, cfg.ColorModel, nil
 }
 
 // decodeConfig runs the standard DecodeConfig of format, turning a decoder
@@ -181,12 +187,16 @@ func decodeConfig(format Format, r io.Reader) (cfg image.Config, err error) {
 // blaming the reader rather than the image when the reader failed.
 func classify(format Format, s *source, err error) error {
 	var jpegUnsupported jpeg.UnsupportedError
+	var jpegdecUnsupported jpegdec.UnsupportedError
 	var pngUnsupported png.UnsupportedError
 	switch {
 	case s.err != nil:
 		return &ReadError{Err: s.err}
 	case s.hitLimit:
 		return &HeaderTooLargeError{Format: format, Limit: MaxHeaderBytes}
+	case errors.As(err, &jpegdecUnsupported):
+		return &UnsupportedFormatError{
+			Found: "JPEG image with an unsupported feature (" + string(jpegdecUnsupported) + ")"}
 	case errors.As(err, &jpegUnsupported):
 		return &UnsupportedFormatError{
 			Found: "JPEG image with an unsupported feature (" + string(jpegUnsupported) + ")"}

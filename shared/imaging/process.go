@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"golang.org/x/image/webp"
+
+	"github.com/imagepipe/imagepipe/shared/imaging/internal/jpegdec"
 )
 
 // Defaults of [Options].
@@ -116,7 +118,7 @@ func Process(r io.Reader, opts Options) ([]Output, error) {
 	}
 
 	src := newSource(r)
-	hdr, err := readHeader(src)
+	hdr, model, err := readHeader(src)
 	if err != nil {
 		return nil, err
 	}
@@ -125,31 +127,75 @@ func Process(r io.Reader, opts Options) ([]Output, error) {
 	}
 
 	src.replay(false)
-	img, err := decode(hdr.Format, src)
-	if err != nil {
-		return nil, classify(hdr.Format, src, err)
-	}
 	canvas := image.Rect(0, 0, hdr.Width, hdr.Height)
-	if err := checkBounds(hdr, img.Bounds(), canvas); err != nil {
+	steps := plan(canvas, hdr.Orientation, opts)
+	var first planar
+	if hdr.Format == JPEG && (model == color.YCbCrModel || model == color.GrayModel) {
+		first, err = decodeJPEGPlanes(src, canvas, steps[0])
+	} else {
+		first, err = decodeImage(hdr, src, canvas, steps[0], opts.Background)
+	}
+	if err != nil {
 		return nil, err
 	}
+	return render(first, steps, hdr.Orientation, opts)
+}
 
+// decodeJPEGPlanes decodes a YCbCr or grey JPEG straight into the planes of
+// the first step, box-reduced by the factor the step allows. The decoder
+// does the largest power-of-two part of that reduction itself, in the DCT
+// domain (internal/jpegdec), so a photograph on its way to 1600 px is never
+// built at full size; the box does the rest.
+func decodeJPEGPlanes(src *source, canvas image.Rectangle, first step) (p planar, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = planar{}, classify(JPEG, src, fmt.Errorf("decoder panic: %v", r))
+		}
+	}()
+	k := boxFactor(canvas.Dx(), canvas.Dy(), first.width, first.height, decodedLanczosRatio)
+	shrink := 1
+	for shrink < 8 && 2*shrink <= k {
+		shrink *= 2
+	}
+	m, err := jpegdec.Decode(src, shrink)
+	if err != nil {
+		return planar{}, classify(JPEG, src, err)
+	}
+	if got := image.Rect(0, 0, m.Width, m.Height); got != canvas {
+		return planar{}, &CorruptImageError{Format: JPEG,
+			Err: fmt.Errorf("header says %v, pixels cover %v", canvas, got)}
+	}
+	p = planar{w: m.Width, h: m.Height, planes: make([]plane, len(m.Planes))}
+	for i, mp := range m.Planes {
+		p.planes[i] = plane{pix: mp.Pix, w: mp.Width, h: mp.Height, stride: mp.Stride,
+			ux: mp.UnitX, uy: mp.UnitY}
+	}
+	return p.shrink(k), nil
+}
+
+// decodeImage decodes with the standard decoder of the format and converts
+// the picture to the planes of the first step, box-reduced by the factor the
+// step allows.
+func decodeImage(hdr Header, src *source, canvas image.Rectangle, first step,
+	bg color.RGBA) (planar, error) {
+	img, err := decode(hdr.Format, src)
+	if err != nil {
+		return planar{}, classify(hdr.Format, src, err)
+	}
+	if err := checkBounds(hdr, img.Bounds(), canvas); err != nil {
+		return planar{}, err
+	}
 	// x/image/webp returns VP8's studio-swing samples in an *image.YCbCr,
 	// whose colour model assumes JPEG's full range: converted as such, every
 	// lossy WebP would lose about 8% of its contrast and saturation.
 	studio := hdr.Format == WebP
-	return render(img, canvas, hdr.Orientation, studio, opts)
+	k := boxFactor(canvas.Dx(), canvas.Dy(), first.width, first.height, decodedLanczosRatio)
+	return toPlanar(img, canvas, k, bg, studio), nil
 }
 
 // decode runs the standard decoder of format, turning a panic into an error.
-//
-// TODO: image/jpeg decodes every pixel at full size, which alone costs 0.75
-// to 1.6 times libvips's whole job on 12 to 24 MP photos (libvips decodes at
-// a half or a quarter of the size with libjpeg-turbo's scaled IDCT); with
-// nfnt/resize's Lanczos3 (see the TODO in lanczos.go) it is why the CPU is
-// 1.9 to 2.7 times libvips's. A decoder that scales in the DCT
-// domain would remove most of it and of the progressive coefficient memory;
-// none is served to this build.
+// JPEGs come here only when they are CMYK, YCCK or RGB, which
+// internal/jpegdec leaves to image/jpeg.
 func decode(format Format, r io.Reader) (img image.Image, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -187,9 +233,10 @@ type step struct {
 	width, height int
 }
 
-// render makes the variants of opts from the decoded img.
-func render(img image.Image, canvas image.Rectangle, orientation int, studio bool,
-	opts Options) ([]Output, error) {
+// plan returns the steps that make the variants of opts from a picture
+// stored as canvas, largest first, so that each can be made from the one
+// before it.
+func plan(canvas image.Rectangle, orientation int, opts Options) []step {
 	turned := orientation >= 5 && orientation <= 8
 	steps := make([]step, len(opts.Variants))
 	for i, v := range opts.Variants {
@@ -203,21 +250,23 @@ func render(img image.Image, canvas image.Rectangle, orientation int, studio boo
 		}
 		steps[i] = step{index: i, width: w, height: h}
 	}
-	// Largest first, so each variant can be made from the one before it.
 	sort.SliceStable(steps, func(a, b int) bool {
 		return steps[a].width > steps[b].width ||
 			steps[a].width == steps[b].width && steps[a].height > steps[b].height
 	})
+	return steps
+}
 
+// render makes the variants of steps, the first from the planes first (the
+// decoded picture, box-reduced for it), each other from the one before.
+func render(first planar, steps []step, orientation int, opts Options) ([]Output, error) {
 	out := make([]Output, len(steps))
 	errs := make([]error, len(steps))
 	var wg sync.WaitGroup
-	var from planar
+	from := first
 	for n, s := range steps {
 		if n == 0 {
-			k := boxFactor(canvas.Dx(), canvas.Dy(), s.width, s.height, decodedLanczosRatio)
-			from = toPlanar(img, canvas, k, opts.Background, studio)
-			img = nil // the decoded picture can go once it is reduced
+			// first is already reduced for this step
 		} else if k := boxFactor(from.w, from.h, s.width, s.height, cascadeLanczosRatio); k > 1 &&
 			from.w%k == 0 && from.h%k == 0 {
 			// nfnt maps the edges of its source onto those of its result, so

@@ -1,0 +1,44 @@
+package jpegdec
+
+import (
+	"bytes"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkDecode compares the decoder at each shrink with image/jpeg on
+// the resize benchmark's photographs, when `make bench-resize` has fetched
+// them (they are not in the repository).
+func BenchmarkDecode(b *testing.B) {
+	photos, _ := filepath.Glob("../../bench/.cache/photos/*.jpg")
+	if len(photos) == 0 {
+		b.Skip("no photos: run make bench-resize first")
+	}
+	for _, p := range photos {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := filepath.Base(p)
+		b.Run(name+"/image-jpeg", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		for _, s := range []int{1, 2, 4, 8} {
+			b.Run(name+"/shrink-"+string(rune('0'+s)), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					if _, err := Decode(bytes.NewReader(data), s); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

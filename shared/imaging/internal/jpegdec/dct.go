@@ -1,0 +1,366 @@
+// Copyright 2025 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+package jpegdec
+
+// dctBox implements a 3-multiply, 3-add rotation+scaling.
+// Given x0, x1, k*cos θ, and k*sin θ, dctBox returns the
+// rotated and scaled coordinates.
+// (It is called dctBox because the rotate+scale operation
+// is drawn as a box in Figures 1 and 2 in the paper.)
+func dctBox(x0, x1, kcos, ksin int32) (y0, y1 int32) {
+	// y0 = x0*kcos + x1*ksin
+	// y1 = -x0*ksin + x1*kcos
+	ksum := kcos * (x0 + x1)
+	y0 = ksum + (ksin-kcos)*x1
+	y1 = ksum - (kcos+ksin)*x0
+	return y0, y1
+}
+
+// A block is an 8x8 input to a 2D DCT (either the FDCT or IDCT).
+// The input is actually only 8x8 uint8 values, and the outputs are 8x8 int16,
+// but it is convenient to use int32s for intermediate storage,
+// so we define only a single block type of [8*8]int32.
+//
+// A 2D DCT is implemented as 1D DCTs over the rows and columns.
+//
+// dct_test.go defines a String method for nice printing in tests.
+type block [blockSize]int32
+
+const blockSize = 8 * 8
+
+// Note on Numerical Precision
+//
+// The inputs to both the FDCT and IDCT are uint8 values stored in a block,
+// and the outputs are int16s in the same block, but the overall operation
+// uses int32 values as fixed-point intermediate values.
+// In the code comments below, the notation “QN.M” refers to a
+// signed value of 1+N+M significant bits, one of which is the sign bit,
+// and M of which hold fractional (sub-integer) precision.
+// For example, 255 as a Q8.0 value is stored as int32(255),
+// while 255 as a Q8.1 value is stored as int32(510),
+// and 255.5 as a Q8.1 value is int32(511).
+// The notation UQN.M refers to an unsigned value of N+M significant bits.
+// See https://en.wikipedia.org/wiki/Q_(number_format) for more.
+//
+// In general we only need to keep about 16 significant bits, but it is more
+// efficient and somewhat more precise to let unnecessary fractional bits
+// accumulate and shift them away in bulk rather than after every operation.
+// As such, it is important to keep track of the number of fractional bits
+// in each variable at different points in the code, to avoid mistakes like
+// adding numbers with different fractional precisions, as well as to keep
+// track of the total number of bits, to avoid overflow. A comment like:
+//
+//	// x[123] now Q8.2.
+//
+// means that x1, x2, and x3 are all Q8.2 (11-bit) values.
+// Keeping extra precision bits also reduces the size of the errors introduced
+// by using right shift to approximate rounded division.
+
+// Constants needed for the implementation.
+// These are all 60-bit precision fixed-point constants.
+// The function c(val, b) rounds the constant to b bits.
+// c is simple enough that calls to it with constant args
+// are inlined and constant-propagated down to an inline constant.
+// Each constant is commented with its Ivy definition (see robpike.io/ivy),
+// using this scaling helper function:
+//
+//	op fix x = floor 0.5 + x * 2**60
+const (
+	cos1          = 1130768441178740757 // fix cos 1*pi/16
+	sin1          = 224923827593068887  // fix sin 1*pi/16
+	cos3          = 958619196450722178  // fix cos 3*pi/16
+	sin3          = 640528868967736374  // fix sin 3*pi/16
+	sqrt2         = 1630477228166597777 // fix sqrt 2
+	sqrt2_cos6    = 623956622067911264  // fix (sqrt 2)*cos 6*pi/16
+	sqrt2_sin6    = 1506364539328854985 // fix (sqrt 2)*sin 6*pi/16
+	sqrt2inv      = 815238614083298888  // fix 1/sqrt 2
+	sqrt2inv_cos6 = 311978311033955632  // fix (1/sqrt 2)*cos 6*pi/16
+	sqrt2inv_sin6 = 753182269664427492  // fix (1/sqrt 2)*sin 6*pi/16
+)
+
+func c(x uint64, bits int) int32 {
+	return int32((x + (1 << (59 - bits))) >> (60 - bits))
+}
+
+// fdct implements the forward DCT.
+// Inputs are UQ8.0; outputs are Q13.0.
+
+// in [-2040, 2040] instead of [-255, 255], so the bound is 2040*3.6246 < 7395.
+
+// idct implements the inverse DCT.
+// Inputs are UQ8.0; outputs are Q10.3.
+func idct(b *block) {
+	// A 2D IDCT is a 1D IDCT on rows followed by columns.
+	idctRows(b)
+	idctCols(b)
+}
+
+// idctRows applies the 1D IDCT to the rows of b.
+// Inputs are UQ8.0; outputs are Q9.20.
+func idctRows(b *block) {
+	for i := range 8 {
+		x := b[8*i : 8*i+8 : 8*i+8]
+		x0 := x[0]
+		x7 := x[1]
+		x2 := x[2]
+		x5 := x[3]
+		x1 := x[4]
+		x6 := x[5]
+		x3 := x[6]
+		x4 := x[7]
+
+		// Run FDCT backward.
+		// Independent operations have been reordered somewhat
+		// to make precision tracking easier.
+		//
+		// Note that “x0, x1 = x0+x1, x0-x1” is now a reverse butterfly
+		// and carries with it an implicit divide by two: the extra bit
+		// is added to the precision, not the value size.
+
+		// x[01234567] are UQ8.0 in [0, 255].
+
+		// Stages 4, 3, 2: x0, x1, x2, x3.
+
+		x0 <<= 17
+		x1 <<= 17
+		// x0, x1 now UQ8.17.
+		x0, x1 = x0+x1, x0-x1
+		// x0 now UQ8.18 in [0, 255].
+		// x1 now Q7.18 in [-127½, 127½].
+
+		// Note: (1/sqrt 2)*((cos 6*pi/16)+(sin 6*pi/16)) < 0.924, so no new high bit.
+		x2, x3 = dctBox(x2, x3, c(sqrt2inv_cos6, 18), -c(sqrt2inv_sin6, 18))
+		// x[23] now Q8.18 in [-236, 236].
+		x1, x2 = x1+x2, x1-x2
+		x0, x3 = x0+x3, x0-x3
+		// x[0123] now Q8.19 in [-246, 246].
+
+		// Stages 4, 3, 2: x4, x5, x6, x7.
+
+		x4 <<= 7
+		x7 <<= 7
+		// x[47] now UQ8.7
+		x7, x4 = x7+x4, x7-x4
+		// x7 now UQ8.8 in [0, 255].
+		// x4 now Q7.8 in [-127½, 127½].
+
+		x6 = x6 * c(sqrt2inv, 8)
+		x5 = x5 * c(sqrt2inv, 8)
+		// x[56] now UQ8.8 in [0, 181].
+		// Note that 1/√2 has five 0s in its binary representation after
+		// the 8th bit, so this multipliy is actually producing 12 bits of precision.
+
+		x7, x5 = x7+x5, x7-x5
+		x4, x6 = x4+x6, x4-x6
+		// x[4567] now Q8.9 in [-218, 218].
+
+		x4, x7 = dctBox(x4>>2, x7>>2, c(cos3, 12), -c(sin3, 12))
+		x5, x6 = dctBox(x5>>2, x6>>2, c(cos1, 12), -c(sin1, 12))
+		// x[4567] now Q9.19 in [-303, 303].
+
+		// Stage 1.
+
+		x0, x7 = x0+x7, x0-x7
+		x1, x6 = x1+x6, x1-x6
+		x2, x5 = x2+x5, x2-x5
+		x3, x4 = x3+x4, x3-x4
+		// x[01234567] now Q9.20 in [-275, 275].
+
+		// Note: we don't need all 20 bits of “precision”,
+		// but it is faster to let idctCols shift it away as part
+		// of other operations rather than downshift here.
+
+		x[0] = x0
+		x[1] = x1
+		x[2] = x2
+		x[3] = x3
+		x[4] = x4
+		x[5] = x5
+		x[6] = x6
+		x[7] = x7
+	}
+}
+
+// idctCols applies the 1D IDCT to the columns of b.
+// Inputs are Q9.20.
+// Outputs are Q10.3. That is, the result is the IDCT*8.
+func idctCols(b *block) {
+	for i := range 8 {
+		x0 := b[0*8+i]
+		x7 := b[1*8+i]
+		x2 := b[2*8+i]
+		x5 := b[3*8+i]
+		x1 := b[4*8+i]
+		x6 := b[5*8+i]
+		x3 := b[6*8+i]
+		x4 := b[7*8+i]
+
+		// x[012345678] are Q9.20.
+
+		// Start by adding 0.5 to x0 (the incoming DC signal).
+		// The butterflies will add it to all the other values,
+		// and then the final shifts will round properly.
+		x0 += 1 << 19
+
+		// Stages 4, 3, 2: x0, x1, x2, x3.
+
+		x0, x1 = (x0+x1)>>2, (x0-x1)>>2
+		// x[01] now Q9.19.
+		// Note: (1/sqrt 2)*((cos 6*pi/16)+(sin 6*pi/16)) < 1, so no new high bit.
+		x2, x3 = dctBox(x2>>13, x3>>13, c(sqrt2inv_cos6, 12), -c(sqrt2inv_sin6, 12))
+		// x[0123] now Q9.19.
+
+		x1, x2 = x1+x2, x1-x2
+		x0, x3 = x0+x3, x0-x3
+		// x[0123] now Q9.20.
+
+		// Stages 4, 3, 2: x4, x5, x6, x7.
+
+		x7, x4 = x7+x4, x7-x4
+		// x[47] now Q9.21.
+
+		x5 = (x5 >> 13) * c(sqrt2inv, 14)
+		x6 = (x6 >> 13) * c(sqrt2inv, 14)
+		// x[56] now Q9.21.
+
+		x7, x5 = x7+x5, x7-x5
+		x4, x6 = x4+x6, x4-x6
+		// x[4567] now Q9.22.
+
+		x4, x7 = dctBox(x4>>14, x7>>14, c(cos3, 12), -c(sin3, 12))
+		x5, x6 = dctBox(x5>>14, x6>>14, c(cos1, 12), -c(sin1, 12))
+		// x[4567] now Q10.20.
+
+		x0, x7 = x0+x7, x0-x7
+		x1, x6 = x1+x6, x1-x6
+		x2, x5 = x2+x5, x2-x5
+		x3, x4 = x3+x4, x3-x4
+		// x[01234567] now Q10.21.
+
+		x0 >>= 18
+		x1 >>= 18
+		x2 >>= 18
+		x3 >>= 18
+		x4 >>= 18
+		x5 >>= 18
+		x6 >>= 18
+		x7 >>= 18
+		// x[01234567] now Q10.3.
+
+		b[0*8+i] = x0
+		b[1*8+i] = x1
+		b[2*8+i] = x2
+		b[3*8+i] = x3
+		b[4*8+i] = x4
+		b[5*8+i] = x5
+		b[6*8+i] = x6
+		b[7*8+i] = x7
+	}
+}
+
+// store8 level-shifts the 8×8 result of idct by +128, clips it to [0, 255]
+// and writes it to dst.
+func store8(dst []byte, stride int, b *block) {
+	for y := range 8 {
+		y8 := y * 8
+		yStride := y * stride
+		for x := range 8 {
+			c := b[y8+x]
+			if c < -128 {
+				c = 0
+			} else if c > 127 {
+				c = 255
+			} else {
+				c += 128
+			}
+			dst[yStride+x] = uint8(c)
+		}
+	}
+}
+
+// Scaled inverse DCTs: an n×n block of samples from the n×n lowest
+// frequencies of an 8×8 block, for n = 4, 2 and 1.
+//
+// JPEG's 8-point DCT is orthonormal, f(x) = Σ c(u)·F(u)·cos((2x+1)uπ/16)
+// with c(0) = 1/(2√2) and c(u>0) = 1/2. Keeping the n lowest frequencies
+// and evaluating the n-point inverse, g(x) = Σ_{u<n} c(u)·F(u)·
+// cos((2x+1)uπ/2n) with the same c(u), gives n samples whose mean is the
+// block's and whose spectrum is the block's own below the new Nyquist
+// frequency: each is a low-passed average of 8/n pixels, which is what
+// libjpeg's scaled decoding computes too.
+
+// zigWithin4 and zigWithin2 are how many zig-zag positions from the start
+// cover the n×n lowest frequencies: the last of the 4×4 is (3,3), zig-zag
+// index 24; of the 2×2, (1,1) at index 4. Positions in between that lie
+// outside the n×n square are dequantized needlessly but not used.
+const (
+	zigWithin4 = 25
+	zigWithin2 = 5
+)
+
+// idct4 writes the 4×4 samples of the dequantized block b to dst.
+//
+// With n = 4 the cosines are those of π/8 and π/4, and the 4-point inverse
+// splits into an even half, (F0 ± F2)/(2√2), and an odd half, (F1·cos π/8 ±
+// F3·sin π/8)/2 and (F1·sin π/8 ∓ F3·cos π/8)/2: six multiplications a row
+// or column where the plain sum takes sixteen. The constants are 1.12 fixed
+// point; the rows keep 4 fractional bits for the columns.
+func idct4(dst []byte, stride int, b *block) {
+	const (
+		k  = 1448 // 2¹² / (2√2)
+		c1 = 1892 // 2¹² · cos(π/8) / 2
+		s1 = 784  // 2¹² · sin(π/8) / 2
+	)
+	var t [16]int // rows of the row pass, .4
+	for v := range 4 {
+		f0, f1, f2, f3 := int(b[8*v]), int(b[8*v+1]), int(b[8*v+2]), int(b[8*v+3])
+		e0, e1 := k*(f0+f2), k*(f0-f2)
+		o0, o1 := c1*f1+s1*f3, s1*f1-c1*f3
+		r := t[4*v : 4*v+4 : 4*v+4]
+		r[0], r[3] = (e0+o0)>>8, (e0-o0)>>8
+		r[1], r[2] = (e1+o1)>>8, (e1-o1)>>8
+	}
+	// Columns: .16, rounded, level-shifted by 128 and clamped.
+	const bias = 128<<16 + 1<<15
+	for x := range 4 {
+		f0, f1, f2, f3 := t[x], t[4+x], t[8+x], t[12+x]
+		e0, e1 := k*(f0+f2)+bias, k*(f0-f2)+bias
+		o0, o1 := c1*f1+s1*f3, s1*f1-c1*f3
+		dst[x] = clampSample((e0 + o0) >> 16)
+		dst[stride+x] = clampSample((e1 + o1) >> 16)
+		dst[2*stride+x] = clampSample((e1 - o1) >> 16)
+		dst[3*stride+x] = clampSample((e0 - o0) >> 16)
+	}
+}
+
+// idct2 writes the 2×2 samples of the dequantized block b to dst: with n = 2
+// every c(u)·cos term is ±1/(2√2), so each sample is a signed sum of the
+// four coefficients over 8.
+func idct2(dst []byte, stride int, b *block) {
+	f00, f01, f10, f11 := int(b[0]), int(b[1]), int(b[8]), int(b[9])
+	dst[0] = eighth(f00 + f01 + f10 + f11)
+	dst[1] = eighth(f00 - f01 + f10 - f11)
+	dst[stride] = eighth(f00 + f01 - f10 - f11)
+	dst[stride+1] = eighth(f00 - f01 - f10 + f11)
+}
+
+// idct1 writes the one sample of a block whose dequantized DC is dc: the
+// block's mean, dc/8.
+func idct1(dst []byte, dc int32) {
+	dst[0] = eighth(int(dc))
+}
+
+// eighth returns v/8 + 128, rounded half to even and clamped: with halves
+// rounded up, the samples of flat blocks would come out 1/16 of a level
+// bright on average.
+func eighth(v int) uint8 {
+	v += 128 << 3
+	return clampSample((v + 3 + (v>>3)&1) >> 3)
+}
+
+// clampSample clips v to [0, 255].
+func clampSample[T int | int64](v T) uint8 {
+	return uint8(min(max(v, 0), 255))
+}
