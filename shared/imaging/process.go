@@ -142,34 +142,42 @@ func Process(r io.Reader, opts Options) ([]Output, error) {
 }
 
 // decodeJPEGPlanes decodes a YCbCr or grey JPEG straight into the planes of
-// the first step, box-reduced by the factor the step allows. The decoder
-// does the largest power-of-two part of that reduction itself, in the DCT
-// domain (internal/jpegdec), so a photograph on its way to 1600 px is never
-// built at full size; the box does the rest.
+// the first step. The decoder does the reduction itself, in the DCT domain
+// (internal/jpegdec): at the smallest scale of n/8 that leaves the picture
+// at least as large as the step, so a photograph on its way to 1600 px is
+// never built at full size and Lanczos3 is left a ratio of 1 to 8/7 for
+// most photographs (1 to 2 at the least); only a reduction past 1/8 needs
+// the box besides.
 func decodeJPEGPlanes(src *source, canvas image.Rectangle, first step) (p planar, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = planar{}, classify(JPEG, src, fmt.Errorf("decoder panic: %v", r))
 		}
 	}()
-	k := boxFactor(canvas.Dx(), canvas.Dy(), first.width, first.height, decodedLanczosRatio)
-	shrink := 1
-	for shrink < 8 && 2*shrink <= k {
-		shrink *= 2
+	w, h := canvas.Dx(), canvas.Dy()
+	eighths := 1
+	for eighths < 8 {
+		sw, sh := jpegdec.ScaledSize(w, h, eighths)
+		if float64(sw) >= decodedLanczosRatio*float64(first.width) &&
+			float64(sh) >= decodedLanczosRatio*float64(first.height) {
+			break
+		}
+		eighths++
 	}
-	m, err := jpegdec.Decode(src, shrink)
+	m, err := jpegdec.Decode(src, eighths)
 	if err != nil {
 		return planar{}, classify(JPEG, src, err)
 	}
-	if got := image.Rect(0, 0, m.Width, m.Height); got != canvas {
+	if sw, sh := jpegdec.ScaledSize(w, h, eighths); m.Width != sw || m.Height != sh {
 		return planar{}, &CorruptImageError{Format: JPEG,
-			Err: fmt.Errorf("header says %v, pixels cover %v", canvas, got)}
+			Err: fmt.Errorf("header says %v, pixels cover %d×%d at %d/8", canvas, m.Width, m.Height, eighths)}
 	}
 	p = planar{w: m.Width, h: m.Height, planes: make([]plane, len(m.Planes))}
 	for i, mp := range m.Planes {
 		p.planes[i] = plane{pix: mp.Pix, w: mp.Width, h: mp.Height, stride: mp.Stride,
 			ux: mp.UnitX, uy: mp.UnitY}
 	}
+	k := boxFactor(p.w, p.h, first.width, first.height, decodedLanczosRatio)
 	return p.shrink(k), nil
 }
 

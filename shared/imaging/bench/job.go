@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"image"
-	_ "image/jpeg" // the decode-only contestant
+	"image/jpeg" // the decode-only contestant
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/imagepipe/imagepipe/shared/imaging"
+	"github.com/imagepipe/imagepipe/shared/imaging/internal/jpegdec"
 )
 
 // The child modes: what one measured process does. Each runs in its own
@@ -53,6 +55,33 @@ func runDecode(in string) error {
 	}
 	defer f.Close()
 	if _, _, err := image.Decode(bufio.NewReaderSize(f, 64<<10)); err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	return nil
+}
+
+// runDecodeScaled only decodes the file with the package's own decoder, at
+// the scale the job decodes it at for its 1600 px variant: the smallest n/8
+// that leaves the picture no smaller than that (see decodeJPEGPlanes).
+func runDecodeScaled(in string) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cfg, err := jpeg.DecodeConfig(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	long := max(cfg.Width, cfg.Height)
+	eighths := 1
+	for eighths < 8 && (long*eighths+7)/8 < min(long, 1600) {
+		eighths++
+	}
+	if _, err := jpegdec.Decode(bufio.NewReaderSize(f, 64<<10), eighths); err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
 	return nil

@@ -106,6 +106,9 @@ func contestants(self, vipsjob, magickConf string) []contestant {
 		{"image/jpeg decode only", func(in, out string) []*exec.Cmd {
 			return []*exec.Cmd{exec.Command(self, "decode", in)}
 		}, false},
+		{"jpegdec decode only", func(in, out string) []*exec.Cmd {
+			return []*exec.Cmd{exec.Command(self, "decode-scaled", in)}
+		}, false},
 	}
 }
 
@@ -213,6 +216,8 @@ func child(args []string) (bool, error) {
 		return true, runJob(args[1], args[2])
 	case len(args) == 2 && args[0] == "decode":
 		return true, runDecode(args[1])
+	case len(args) == 2 && args[0] == "decode-scaled":
+		return true, runDecodeScaled(args[1])
 	case len(args) >= 3 && args[0] == "compare":
 		return true, runCompare(args[1], args[2:])
 	}

@@ -4,6 +4,8 @@
 
 package jpegdec
 
+import "math"
+
 // dctBox implements a 3-multiply, 3-add rotation+scaling.
 // Given x0, x1, k*cos θ, and k*sin θ, dctBox returns the
 // rotated and scaled coordinates.
@@ -291,14 +293,68 @@ func store8(dst []byte, stride int, b *block) {
 // frequency: each is a low-passed average of 8/n pixels, which is what
 // libjpeg's scaled decoding computes too.
 
-// zigWithin4 and zigWithin2 are how many zig-zag positions from the start
-// cover the n×n lowest frequencies: the last of the 4×4 is (3,3), zig-zag
-// index 24; of the 2×2, (1,1) at index 4. Positions in between that lie
-// outside the n×n square are dequantized needlessly but not used.
-const (
-	zigWithin4 = 25
-	zigWithin2 = 5
-)
+// zigWithin[n] is how many zig-zag positions from the start cover the n×n
+// lowest frequencies, the ones an n-point inverse uses: 25 for n = 4, whose
+// last, (3,3), is at zig-zag index 24. Positions in between that lie outside
+// the square are dequantized needlessly but not used.
+var zigWithin = func() (z [9]int) {
+	for zig, natural := range unzig {
+		row, col := natural/8, natural%8
+		for n := max(row, col) + 1; n <= 8; n++ {
+			z[n] = max(z[n], zig+1)
+		}
+	}
+	return z
+}()
+
+// idctBasis[n][x][u] is c(u)·cos((2x+1)uπ/2n) in 1.12 fixed point, for the
+// scales without a factored inverse of their own.
+var idctBasis = func() (b [8][][8]int) {
+	for n := 1; n < 8; n++ {
+		b[n] = make([][8]int, n)
+		for x := range n {
+			for u := range n {
+				c := 0.5
+				if u == 0 {
+					c = 1 / (2 * math.Sqrt2)
+				}
+				b[n][x][u] = int(math.Round(4096 * c * math.Cos(float64((2*x+1)*u)*math.Pi/float64(2*n))))
+			}
+		}
+	}
+	return b
+}()
+
+// idctN writes the n×n samples of the dequantized block b to dst, for any
+// n from 1 to 7, as sums over the basis: 2n³ multiplications.
+func idctN(dst []byte, stride int, b *block, n int) {
+	basis := idctBasis[n]
+	var t [8][8]int // t[v][x]: the rows' inverses, .4
+	for v := range n {
+		f := b[8*v : 8*v+n]
+		for x := range n {
+			k := &basis[x]
+			s := 0
+			for u, c := range f {
+				s += k[u] * int(c)
+			}
+			t[v][x] = (s + 1<<7) >> 8
+		}
+	}
+	// Columns: .16, rounded, level-shifted by 128 and clamped.
+	const bias = 128<<16 + 1<<15
+	for y := range n {
+		k := &basis[y]
+		row := dst[y*stride : y*stride+n]
+		for x := range row {
+			s := bias
+			for v := range n {
+				s += k[v] * t[v][x]
+			}
+			row[x] = clampSample(s >> 16)
+		}
+	}
+}
 
 // idct4 writes the 4×4 samples of the dequantized block b to dst.
 //
@@ -319,6 +375,7 @@ func idct4(dst []byte, stride int, b *block) {
 		e0, e1 := k*(f0+f2), k*(f0-f2)
 		o0, o1 := c1*f1+s1*f3, s1*f1-c1*f3
 		r := t[4*v : 4*v+4 : 4*v+4]
+		e0, e1 = e0+1<<7, e1+1<<7 // rounding the shift to .4
 		r[0], r[3] = (e0+o0)>>8, (e0-o0)>>8
 		r[1], r[2] = (e1+o1)>>8, (e1-o1)>>8
 	}
@@ -332,6 +389,34 @@ func idct4(dst []byte, stride int, b *block) {
 		dst[stride+x] = clampSample((e1 + o1) >> 16)
 		dst[2*stride+x] = clampSample((e1 - o1) >> 16)
 		dst[3*stride+x] = clampSample((e0 - o0) >> 16)
+	}
+}
+
+// idct3 writes the 3×3 samples of the dequantized block b to dst.
+//
+// With n = 3 the cosines are √3/2, 0 and ½: g(0), g(2) = k·F0 + F2/4 ±
+// (√3/4)·F1 and g(1) = k·F0 − F2/2, with k = 1/(2√2), two multiplications
+// a row or column. Constants in 1.12 fixed point, rows kept to .4.
+func idct3(dst []byte, stride int, b *block) {
+	const (
+		k = 1448 // 2¹² / (2√2)
+		a = 1774 // 2¹² · √3/4
+	)
+	var t [9]int
+	for v := range 3 {
+		f0, f1, f2 := int(b[8*v]), int(b[8*v+1]), int(b[8*v+2])
+		e, o := k*f0+1<<7, a*f1
+		r := t[3*v : 3*v+3 : 3*v+3]
+		r[0], r[2] = (e+f2<<10+o)>>8, (e+f2<<10-o)>>8
+		r[1] = (e - f2<<11) >> 8
+	}
+	const bias = 128<<16 + 1<<15
+	for x := range 3 {
+		f0, f1, f2 := t[x], t[3+x], t[6+x]
+		e, o := k*f0+bias, a*f1
+		dst[x] = clampSample((e + f2<<10 + o) >> 16)
+		dst[stride+x] = clampSample((e - f2<<11) >> 16)
+		dst[2*stride+x] = clampSample((e + f2<<10 - o) >> 16)
 	}
 }
 

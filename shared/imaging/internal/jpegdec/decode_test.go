@@ -80,7 +80,7 @@ func TestFullSizeIsImageJPEGsDecoding(t *testing.T) {
 	for _, f := range fixtures(t) {
 		data, _ := os.ReadFile(f)
 		want := referencePlanes(t, f)
-		got, err := Decode(bytes.NewReader(data), 1)
+		got, err := Decode(bytes.NewReader(data), 8)
 		if want == nil {
 			var unsupported UnsupportedError
 			if !errors.As(err, &unsupported) {
@@ -112,57 +112,80 @@ func TestFullSizeIsImageJPEGsDecoding(t *testing.T) {
 	}
 }
 
-// TestShrunkIsTheBlockAverage: decoding at 1/2, 1/4 and 1/8 gives each
-// plane at the shrunk size, with samples near the average of the pixels they
-// cover in the full-size decoding (a low-pass average, not a box, so not
-// exactly), and the same mean.
-func TestShrunkIsTheBlockAverage(t *testing.T) {
+// TestScaledIsTheAreaAverage: decoding at n/8 gives each plane on the
+// scaled grid, with samples near the average of the full-size pixels they
+// cover (a low-passed average, not a box, so not exactly; each block's 8
+// pixels are shared among n samples, fractionally for n not dividing 8),
+// and the same mean.
+func TestScaledIsTheAreaAverage(t *testing.T) {
 	for _, f := range fixtures(t) {
 		data, _ := os.ReadFile(f)
 		want := referencePlanes(t, f)
 		if want == nil {
 			continue
 		}
-		for _, s := range []int{2, 4, 8} {
-			got, err := Decode(bytes.NewReader(data), s)
+		for n := 1; n < 8; n++ {
+			got, err := Decode(bytes.NewReader(data), n)
 			if err != nil {
-				t.Fatalf("%s /%d: %v", f, s, err)
+				t.Fatalf("%s %d/8: %v", f, n, err)
+			}
+			gw, gh := ScaledSize(want[0].Width, want[0].Height, n)
+			if got.Width != gw || got.Height != gh || got.Eighths != n {
+				t.Fatalf("%s %d/8: grid %d×%d at %d/8, want %d×%d", f, n, got.Width, got.Height, got.Eighths, gw, gh)
 			}
 			for i, w := range want {
 				g := got.Planes[i]
-				if g.UnitX != s*w.UnitX || g.UnitY != s*w.UnitY ||
+				if g.UnitX != w.UnitX || g.UnitY != w.UnitY ||
 					g.Width != ceilDiv(got.Width, g.UnitX) || g.Height != ceilDiv(got.Height, g.UnitY) {
-					t.Errorf("%s /%d plane %d: %d×%d of unit %d×%d", f, s, i, g.Width, g.Height, g.UnitX, g.UnitY)
+					t.Errorf("%s %d/8 plane %d: %d×%d of unit %d×%d", f, n, i, g.Width, g.Height, g.UnitX, g.UnitY)
 					continue
 				}
-				var absSum, gotSum, wantSum float64
-				n := 0
-				// Whole blocks only: at the edges the encoder's padding is
-				// in the low frequencies too.
-				for y := range w.Height / s {
-					for x := range w.Width / s {
-						var box float64
-						for dy := range s {
-							for dx := range s {
-								box += float64(w.Pix[(y*s+dy)*w.Stride+x*s+dx])
-							}
-						}
-						box /= float64(s * s)
-						v := float64(g.Pix[y*g.Stride+x])
-						absSum += math.Abs(v - box)
-						gotSum += v
-						wantSum += box
-						n++
-					}
-				}
-				mad, shift := absSum/float64(n), (gotSum-wantSum)/float64(n)
+				mad, shift := compareAreaAverage(g, w, n)
 				if mad > 3 || math.Abs(shift) > 0.25 {
-					t.Errorf("%s /%d plane %d: mean |Δ| %.2f, mean shift %+.3f against a box average",
-						f, s, i, mad, shift)
+					t.Errorf("%s %d/8 plane %d: mean |Δ| %.2f, mean shift %+.3f against an area average",
+						f, n, i, mad, shift)
 				}
 			}
 		}
 	}
+}
+
+// compareAreaAverage compares the samples of g, plane w decoded at n/8,
+// with the area averages of w's samples they cover, over whole blocks (at
+// the edges the encoder's padding is in the low frequencies too). It
+// returns the mean absolute difference and the mean difference.
+func compareAreaAverage(g, w Plane, n int) (mad, shift float64) {
+	// weights[j] lists, for scaled sample j of a block, the share of each of
+	// the block's 8 pixels it covers: [8j/n, 8(j+1)/n).
+	weights := make([][8]float64, n)
+	for j := range n {
+		lo, hi := 8*float64(j)/float64(n), 8*float64(j+1)/float64(n)
+		for p := range 8 {
+			weights[j][p] = max(0, min(hi, float64(p+1))-max(lo, float64(p))) * float64(n) / 8
+		}
+	}
+	var absSum, sum float64
+	count := 0
+	for by := range w.Height / 8 {
+		for bx := range w.Width / 8 {
+			for jy := range n {
+				for jx := range n {
+					var avg float64
+					for py := range 8 {
+						for px := range 8 {
+							avg += weights[jy][py] * weights[jx][px] *
+								float64(w.Pix[(8*by+py)*w.Stride+8*bx+px])
+						}
+					}
+					d := float64(g.Pix[(n*by+jy)*g.Stride+n*bx+jx]) - avg
+					absSum += math.Abs(d)
+					sum += d
+					count++
+				}
+			}
+		}
+	}
+	return absSum / float64(count), sum / float64(count)
 }
 
 // TestImageJPEGFailsOnTheTwins keeps the twins honest: if image/jpeg learns
@@ -178,10 +201,10 @@ func TestImageJPEGFailsOnTheTwins(t *testing.T) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-func TestRefusesBadShrink(t *testing.T) {
-	for _, s := range []int{0, 3, 16, -1} {
-		if _, err := Decode(bytes.NewReader(nil), s); err == nil {
-			t.Errorf("shrink %d accepted", s)
+func TestRefusesBadScale(t *testing.T) {
+	for _, n := range []int{0, 9, 16, -1} {
+		if _, err := Decode(bytes.NewReader(nil), n); err == nil {
+			t.Errorf("scale %d/8 accepted", n)
 		}
 	}
 }

@@ -113,10 +113,10 @@ type decoder struct {
 	}
 	width, height int
 
-	// shrink is the factor by which the picture is decoded smaller: 1, 2,
-	// 4 or 8, each 8×8 block giving 8/shrink×8/shrink samples.
-	shrink int
-	planes []Plane
+	// eighths is the scale the picture is decoded at, 1/8 to 8/8: each
+	// 8×8 block gives eighths×eighths samples.
+	eighths int
+	planes  []Plane
 
 	ri    int // Restart Interval.
 	nComp int
@@ -575,7 +575,8 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (*Image, error) {
 	if d.nComp == 3 && d.isRGB() {
 		return nil, UnsupportedError("RGB colour space")
 	}
-	return &Image{Width: d.width, Height: d.height, Planes: d.planes}, nil
+	w, h := ScaledSize(d.width, d.height, d.eighths)
+	return &Image{Width: w, Height: h, Eighths: d.eighths, Planes: d.planes}, nil
 }
 
 func (d *decoder) isRGB() bool {

@@ -7,19 +7,20 @@
 package jpegdec
 
 // makePlanes allocates the planes the blocks are written to: whole MCUs of
-// samples, each block giving 8/shrink samples a side.
+// samples, each block giving d.eighths samples a side.
 func (d *decoder) makePlanes(mxx, myy int) {
-	n := 8 / d.shrink
+	n := d.eighths
+	w, h := ScaledSize(d.width, d.height, n)
 	h0, v0 := d.comp[0].h, d.comp[0].v
 	d.planes = make([]Plane, d.nComp)
 	for i := range d.nComp {
 		hi, vi := d.comp[i].h, d.comp[i].v
 		stride := n * hi * mxx
-		ux, uy := d.shrink*h0/hi, d.shrink*v0/vi
+		ux, uy := h0/hi, v0/vi
 		d.planes[i] = Plane{
 			Pix:    make([]byte, stride*n*vi*myy),
 			Stride: stride,
-			Width:  (d.width + ux - 1) / ux, Height: (d.height + uy - 1) / uy,
+			Width:  (w + ux - 1) / ux, Height: (h + uy - 1) / uy,
 			UnitX: ux, UnitY: uy,
 		}
 	}
@@ -214,14 +215,18 @@ func (d *decoder) processSOS(n int) error {
 					}
 
 					// Load the previous partially decoded coefficients, if applicable.
+					// imagepipe: a progressive scan works on the stored block in
+					// place; image/jpeg copied its 256 bytes in and out for every
+					// block of every scan.
+					bp := &b
 					if d.progressive {
-						b = d.progCoeffs[compIndex][by*mxx*hi+bx]
+						bp = &d.progCoeffs[compIndex][by*mxx*hi+bx]
 					} else {
 						b = block{}
 					}
 
 					if ah != 0 {
-						if err := d.refine(&b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
+						if err := d.refine(bp, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
 							return err
 						}
 					} else {
@@ -241,22 +246,20 @@ func (d *decoder) processSOS(n int) error {
 								return err
 							}
 							dc[compIndex] += dcDelta
-							b[0] = dc[compIndex] << al
+							bp[0] = dc[compIndex] << al
 						}
 
 						if zig <= zigEnd && d.eobRun > 0 {
 							d.eobRun--
 						} else {
 							// Decode the AC coefficients, as specified in section F.2.2.2.
-							if err := d.decodeAC(&b, &d.huff[acTable][scan[i].ta], zig, zigEnd, al); err != nil {
+							if err := d.decodeAC(bp, &d.huff[acTable][scan[i].ta], zig, zigEnd, al); err != nil {
 								return err
 							}
 						}
 					}
 
 					if d.progressive {
-						// Save the coefficients.
-						d.progCoeffs[compIndex][by*mxx*hi+bx] = b
 						// At this point, we could call reconstructBlock to dequantize and perform the
 						// inverse DCT, to save early stages of a progressive image to the *image.YCbCr
 						// buffers (the whole point of progressive encoding), but in Go, the jpeg.Decode
@@ -435,29 +438,42 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 
 // refineNonZeroes refines non-zero entries of b in zig-zag order. If nz >= 0,
 // the first nz zero entries are skipped over.
+//
+// imagepipe: one correction bit per non-zero entry, taken straight from a
+// local copy of the accumulator rather than through decodeBit; refinement
+// scans are most of a progressive file's symbols.
 func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32, error) {
+	a, n := d.bits.a, d.bits.n
 	for ; zig <= zigEnd; zig++ {
-		u := unzig[zig]
-		if b[u] == 0 {
+		u := unzig[zig&63]
+		c := b[u]
+		if c == 0 {
 			if nz == 0 {
 				break
 			}
 			nz--
 			continue
 		}
-		bit, err := d.decodeBit()
-		if err != nil {
-			return 0, err
+		if n == 0 {
+			d.bits.a, d.bits.n = a, n
+			d.refill()
+			if a, n = d.bits.a, d.bits.n; n == 0 {
+				return 0, d.shortData()
+			}
 		}
-		if !bit {
+		bit := a >> 63
+		a <<= 1
+		n--
+		if bit == 0 {
 			continue
 		}
-		if b[u] >= 0 {
-			b[u] += delta
+		if c >= 0 {
+			b[u] = c + delta
 		} else {
-			b[u] -= delta
+			b[u] = c - delta
 		}
 	}
+	d.bits.a, d.bits.n = a, n
 	return zig, nil
 }
 
@@ -489,27 +505,27 @@ func (d *decoder) reconstructProgressiveImage() error {
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	qt := &d.quant[d.comp[compIndex].tq]
 	p := &d.planes[compIndex]
-	n := 8 / d.shrink
+	n := d.eighths
 	dst := p.Pix[n*(by*p.Stride+bx):]
+	if n == 1 {
+		idct1(dst, b[0]*qt[0])
+		return nil
+	}
+	for zig := range zigWithin[n] {
+		b[unzig[zig]] *= qt[zig]
+	}
 	switch n {
 	case 8:
-		for zig := range blockSize {
-			b[unzig[zig]] *= qt[zig]
-		}
 		idct(b)
 		store8(dst, p.Stride, b)
 	case 4:
-		for zig := range zigWithin4 {
-			b[unzig[zig]] *= qt[zig]
-		}
 		idct4(dst, p.Stride, b)
+	case 3:
+		idct3(dst, p.Stride, b)
 	case 2:
-		for zig := range zigWithin2 {
-			b[unzig[zig]] *= qt[zig]
-		}
 		idct2(dst, p.Stride, b)
 	default:
-		idct1(dst, b[0]*qt[0])
+		idctN(dst, p.Stride, b, n)
 	}
 	return nil
 }
