@@ -32,6 +32,13 @@ type huffman struct {
 	// are 1 plus the code length, or 0 if the value is too large to fit in
 	// lutSize bits.
 	lut [1 << lutSize]uint16
+	// fastAC is, for an AC table (imagepipe), the look-up of a code and
+	// the value after it together, for the next lutSize bits: the value in
+	// the high 16 bits (signed), the run of zeros before it in bits 8 to
+	// 15, and in the low 8 bits the length of code and value, or 0 where
+	// they do not both fit or the code has no value (an end of band or a
+	// run of sixteen zeros).
+	fastAC [1 << lutSize]int32
 	// vals are the decoded values, sorted by their encoding.
 	vals [maxNCodes]uint8
 	// minCodes[i] is the minimum code of length i, or -1 if there are no
@@ -200,6 +207,10 @@ func (d *decoder) processDHT(n int) error {
 			}
 		}
 
+		if tc == acTable {
+			h.deriveFastAC()
+		}
+
 		// Derive minCodes, maxCodes, and valsIndices.
 		var c, index int32
 		for i, n := range nCodes {
@@ -218,6 +229,26 @@ func (d *decoder) processDHT(n int) error {
 		}
 	}
 	return nil
+}
+
+// deriveFastAC fills h.fastAC from h.lut.
+func (h *huffman) deriveFastAC() {
+	for p, v := range h.lut {
+		h.fastAC[p] = 0
+		if v == 0 {
+			continue
+		}
+		codeLen := uint(v&0xff) - 1
+		run, size := int32(v>>12), uint(v>>8)&0x0f
+		if size == 0 || codeLen+size > lutSize {
+			continue
+		}
+		x := int32(p>>(lutSize-codeLen-size)) & (1<<size - 1)
+		if x < 1<<size>>1 {
+			x += (-1 << size) + 1 // EXTEND, section F.2.2.1
+		}
+		h.fastAC[p] = x<<16 | run<<8 | int32(codeLen+size)
+	}
 }
 
 // decodeHuffman returns the next Huffman-coded value from the bit-stream,

@@ -304,8 +304,20 @@ func (d *decoder) decodeAC(b *block, h *huffman, zig, zigEnd int32, al uint32) e
 			d.refill()
 			a, n = d.bits.a, d.bits.n
 		}
+		peek := a >> (64 - lutSize)
+		if f := h.fastAC[peek]; f != 0 {
+			l := f & 0xff
+			a <<= l
+			n -= l
+			zig += f >> 8 & 0xff
+			if zig > zigEnd {
+				break
+			}
+			b[unzig[zig&63]] = f >> 16 << al
+			continue
+		}
 		var value uint8
-		if v := h.lut[a>>(64-lutSize)]; v != 0 {
+		if v := h.lut[peek]; v != 0 {
 			l := int32(v&0xff) - 1
 			a <<= l
 			n -= l
