@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -278,13 +279,22 @@ type bitWriter struct {
 	n    uint   // how many
 }
 
-// emit writes the low size bits of code.
+// emit writes the low size bits of code, at most 24. Whole bytes leave
+// for buf four at a time, and one at a time only around an 0xff.
 func (w *bitWriter) emit(code uint32, size uint) {
 	w.bits = w.bits<<size | uint64(code)&(1<<size-1)
 	w.n += size
-	for w.n >= 8 {
-		w.n -= 8
-		c := byte(w.bits >> w.n)
+	if w.n < 32 {
+		return
+	}
+	w.n -= 32
+	v := uint32(w.bits >> w.n)
+	if x := ^v; (x-0x01010101)&^x&0x80808080 == 0 { // no 0xff byte in v
+		w.buf = binary.BigEndian.AppendUint32(w.buf, v)
+		return
+	}
+	for shift := 24; shift >= 0; shift -= 8 {
+		c := byte(v >> shift)
 		w.buf = append(w.buf, c)
 		if c == 0xff {
 			w.buf = append(w.buf, 0)
@@ -298,10 +308,19 @@ func (w *bitWriter) huff(h *huffman, s uint8) {
 	w.emit(c&0xffffff, uint(c>>24))
 }
 
-// flush pads the last byte with one bits.
+// flush writes the pending bits, the last byte padded with one bits.
 func (w *bitWriter) flush() {
-	if w.n > 0 {
-		w.emit(1<<(8-w.n)-1, 8-w.n)
+	if pad := (8 - w.n%8) % 8; pad > 0 {
+		w.bits = w.bits<<pad | 1<<pad - 1
+		w.n += pad
+	}
+	for w.n >= 8 {
+		w.n -= 8
+		c := byte(w.bits >> w.n)
+		w.buf = append(w.buf, c)
+		if c == 0xff {
+			w.buf = append(w.buf, 0)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@
 package jpegdec
 
 import (
+	"encoding/binary"
 	"io"
 )
 
@@ -67,6 +68,18 @@ var errMissingFF00 = FormatError("missing 0xff00 sequence")
 // it consumes more than n bits.
 func (d *decoder) refill() {
 	b := &d.bytes
+	if d.bits.n <= 56 && !d.bits.end && b.i+8 <= b.j {
+		// As many whole bytes as fit, in one go, when the next eight hold
+		// no 0xff (no stuffing, no marker).
+		v := binary.BigEndian.Uint64(b.buf[b.i:])
+		if x := ^v; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+			k := (64 - d.bits.n) >> 3
+			d.bits.a |= v >> (64 - 8*k) << (64 - 8*k - d.bits.n)
+			d.bits.n += 8 * k
+			b.i += int(k)
+			return
+		}
+	}
 	for d.bits.n <= 56 && !d.bits.end {
 		if b.i+1 >= b.j {
 			d.refillByte()
