@@ -39,33 +39,43 @@
 //
 // # Pipeline
 //
-// [Process] reads the header and enforces the pixel cap, decodes with the
-// standard decoder, and turns the picture into planes: a JPEG's Y, Cb and
-// Cr as decoded, at their own chroma subsampling, without a conversion to
-// RGB; a grey picture's one plane; anything else converted to YCbCr on the
-// way (alpha flattened). In the same pass it averages whole k×k blocks
-// (2k×2k for chroma), k as large as leaves the picture at least as large as
-// the first variant, the job a JPEG decoder's shrink-on-load does for
-// libvips. github.com/nfnt/resize's Lanczos3 then makes the first variant
-// from those planes, each plane on its own as 16-bit grey rounded back to
-// 8 bits (lanczos.go), with 4:2:0 chroma; each smaller variant is made from
-// the one before it, box-reduced first while it stays twice the target.
-// Orientation is applied to each finished variant, which is encoded
-// straight from its planes by a baseline encoder that uses image/jpeg's
-// headers and tables (see jpegenc.go for why). The planes are scaled
-// concurrently, nfnt and the box share rows among GOMAXPROCS goroutines,
-// and each variant is encoded while the next is scaled.
+// [Process] reads the header and enforces the pixel cap, then decodes into
+// planes: Y, Cb and Cr at their own chroma subsampling, never converted to
+// RGB, or a grey picture's one plane.
+//
+// A JPEG of one or three components (nearly every photograph) is decoded by
+// internal/jpegdec, image/jpeg's decoder reworked to write planes and to
+// scale by n/8 in the DCT domain, as libjpeg's scaled decoding does for
+// libvips's shrink-on-load: each 8×8 block becomes n×n samples, n the
+// smallest that leaves the picture at least as large as the first variant
+// (3/8 for a 12 MP photo on its way to 1600 px, 2/8 for 24 MP). The entropy
+// decoding is the same at any scale; the inverse DCT, the memory and all
+// that follows are for the reduced picture. CMYK, YCCK and RGB JPEGs, and
+// the other formats, go through their standard decoders and are converted
+// to YCbCr planes (alpha flattened) in one pass that also averages whole
+// k×k blocks, k as large as leaves the picture at least as large as the
+// first variant.
+//
+// github.com/nfnt/resize's Lanczos3 then makes the first variant from those
+// planes, each plane on its own in 16 bits rounded back to 8 (lanczos.go),
+// with 4:2:0 chroma; each smaller variant is made from the one before it,
+// box-reduced first while it stays twice the target. Orientation is applied
+// to each finished variant, which is encoded straight from its planes by a
+// baseline encoder that uses image/jpeg's headers and tables (see jpegenc.go
+// for why). The planes are scaled concurrently, nfnt and the box share rows
+// among GOMAXPROCS goroutines, and each variant is encoded while the next
+// is scaled.
 //
 // nfnt/resize is never given an *image.YCbCr, whose path shifts red and
 // blue by about two levels, nor 8-bit planes, whose path truncates each
 // pass (about -0.4 levels per variant). The tests and the benchmark hold
 // the result to a Lanczos3 reference made by nfnt's 16-bit path on the
-// whole full-resolution picture in one pass, without the box pre-shrink.
+// whole full-resolution picture in one pass, without any reduction before.
 //
-// On the benchmark's 12 to 24 MP photographs (bench/README.md), image/jpeg's
-// decoding is 35 to 70% of the CPU of [Process]; the box reduction, the
-// Lanczos3 passes and the encoding of the three default variants take 245
-// to 330 ms together, about two thirds of it in nfnt/resize (lanczos.go).
+// On the benchmark's 12 to 24 MP photographs (bench/README.md), the step
+// costs 1.2 to 1.3 times libvips's CPU for baseline JPEGs and 1.4 for
+// progressive ones; about half of it is nfnt/resize, a third the entropy
+// decoding of the JPEG.
 //
 // # Memory per pixel cap
 //

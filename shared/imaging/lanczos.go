@@ -8,38 +8,36 @@ import (
 	"github.com/nfnt/resize"
 )
 
-// The Lanczos3 pass is github.com/nfnt/resize's, run on each plane after the
-// integer box pre-shrink (planar.go) has done the bulk of the reduction: from
-// the decoded picture nfnt scales by 1 to 2 times; between variants by the
-// ratio of their sizes (2 and 4 for the defaults), after a box only where
-// its factor divides the larger variant's size (see render in process.go).
+// The Lanczos3 pass is github.com/nfnt/resize's, run on each plane after
+// the reduction before it has done the bulk of the work: for a JPEG the
+// decoder's n/8 scaling in the DCT domain (internal/jpegdec), for other
+// formats the integer box (planar.go). From the decoded picture nfnt then
+// scales by 1 to 8/7 for most photographs (to 2 at the most); between
+// variants by the ratio of their sizes (2 and 4 for the defaults), after a
+// box only where its factor divides the larger variant's size (see render
+// in process.go).
 //
-// Each plane is handed to nfnt as an *image.Gray16 holding the 8-bit samples
-// shifted left by 8, and the result is rounded back to 8 bits here. nfnt's
-// other paths would move colours: its *image.YCbCr path converts to its own
-// YCbCr and shifts red and blue by about two levels per resize, and its
-// 8-bit paths (*image.Gray, *image.RGBA) truncate each of their two passes,
-// about -0.4 levels per variant and -1.5 at the thumbnail of a cascade,
-// while being only about 15% faster. Its 16-bit path truncates too, but to
-// 1/65535 of the range: after the rounding here a plane's mean moves by
-// under a hundredth of a level per variant.
+// nfnt is always given 16-bit samples, the 8-bit ones shifted left by 8, and
+// the result is rounded back to 8 bits here. Its other paths would move
+// colours: its *image.YCbCr path converts to its own YCbCr and shifts red
+// and blue by about two levels per resize, and its 8-bit paths
+// (*image.Gray, *image.RGBA) truncate each of their two passes, about -0.4
+// levels per variant and -1.5 at the thumbnail of a cascade. Its 16-bit
+// paths truncate too, but to 1/65535 of the range: after the rounding here
+// a plane's mean moves by under a hundredth of a level per variant.
 //
-// TODO: nfnt/resize is about two thirds of the CPU after the decoding, 160
-// to 230 ms per job on the benchmark's photos, which puts the step at 1.9
-// to 2.7 times libvips's CPU against the 1.3 asked for (bench/README.md).
-// It takes 6×ceil(ratio) taps (12 for a reduction by 1.02, where 6.1 would
-// do), tests every tap for zero and for the edges, accumulates in 64 bits,
-// divides every sample by its weight sum and writes its first pass
-// transposed; a fixed-point separable Lanczos3 on the same planes was
-// profiled at an eighth of its time. No setting of nfnt changes that, and
-// the box cannot take more of the reduction without the variants losing
-// detail (see decodedLanczosRatio).
+// nfnt's cost is per tap of its inner loop (6×ceil(ratio) taps, each tested
+// for zero and for the edges, a 64-bit multiply-add), not per channel, so
+// lanczos3Plane hands it four samples to a pixel through its RGBA64 path,
+// one dimension per call; see there. That is still half of the step's CPU
+// on the benchmark's photos (bench/README.md), and the one part of it this
+// package does not write.
 //
 // TODO: nfnt can only map whole source samples onto its result, so each
 // plane is misplaced by up to half a source sample at its far edge (see
 // extent); on a synthetic gradient the mean colour of a 200 px variant moves
 // by about a quarter of a level (0.03 with a resampler that places samples
-// exactly), on the benchmark's photos by 0.05 at most.
+// exactly), on the benchmark's photos by 0.12 at most.
 //
 // The three planes are scaled concurrently, and nfnt splits the rows of each
 // of its passes among GOMAXPROCS goroutines. Scaling the planes one after

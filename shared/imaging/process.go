@@ -25,15 +25,14 @@ const (
 // DefaultBackground is the colour transparent pixels are flattened onto.
 var DefaultBackground = color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}
 
-// How much larger than its target the box pre-reduction leaves the image
-// for the Lanczos3 pass, as a ratio of sizes. From the decoded original the
-// box works on the stored planes at their own subsampling and does the bulk
-// of the reduction, as a JPEG decoder's shrink-on-load does for libvips; what
-// remains, 1 to 2 times, is the cheapest job for nfnt/resize's Lanczos3,
-// which takes 12 taps for any ratio in that range and 18 up to 3. Measured
-// on the benchmark's photos, leaving 1.5 instead of 1 costs 30 to 95% more
-// CPU in the box and Lanczos3 passes (with a fixed-point filter in nfnt's
-// place, 1.5 or 2 moved the SSIM of the 200 px variant by under 0.0002).
+// How much larger than its target the reduction before Lanczos3 leaves the
+// picture, as a ratio of sizes: the JPEG decoder's n/8 scaling (the smallest
+// n that leaves at least this) or the box of other formats (the largest
+// factor that does). What remains, 1 to 2 times, is the cheapest job for
+// nfnt/resize's Lanczos3, which takes 12 taps for any ratio in that range
+// and 18 up to 3. Measured on the benchmark's photos when the box did all
+// of it, leaving 1.5 instead of 1 cost 30 to 95% more CPU in the box and
+// Lanczos3 passes and moved the SSIM of the 200 px variant by under 0.0002.
 // Between variants the cascade keeps libvips's default gap of 2: with 1, the
 // 800 px variant would be a plain 2×2 box of the 1600 px one, and the 200 px
 // variant of a detailed photo fell from SSIM 0.976 to 0.969. There the box

@@ -32,6 +32,14 @@ type block [blockSize]int32
 
 const blockSize = 8 * 8
 
+// block16 is a block of quantized coefficients as a progressive file's
+// scans leave them (imagepipe): 16 bits hold them all, since an 8-bit
+// JPEG's quantized coefficients are at most 11 bits and its successive
+// approximation only splits their bits; in 32 bits they were four bytes a
+// sample of every component, the bulk of a progressive decoding's memory.
+// Out-of-range values of a corrupt file wrap, as decoding garbage may.
+type block16 = [blockSize]int16
+
 // Note on Numerical Precision
 //
 // The inputs to both the FDCT and IDCT are uint8 values stored in a block,

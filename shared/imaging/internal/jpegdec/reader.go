@@ -134,8 +134,10 @@ type decoder struct {
 	adobeTransform      uint8
 	eobRun              uint16 // End-of-Band run, specified in section G.1.2.2.
 
-	comp       [maxComponents]component
-	progCoeffs [maxComponents][]block // Saved state between progressive-mode scans.
+	comp [maxComponents]component
+	// progCoeffs is the saved state between progressive-mode scans.
+	// imagepipe: in 16 bits, half of image/jpeg's memory (see block16).
+	progCoeffs [maxComponents][]block16
 	huff       [maxTc + 1][maxTh + 1]huffman
 	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp        [2 * blockSize]byte

@@ -41,11 +41,7 @@ func (d *decoder) processSOS(n int) error {
 	if n != 4+2*nComp {
 		return FormatError("SOS length inconsistent with number of components")
 	}
-	var scan [maxComponents]struct {
-		compIndex uint8
-		td        uint8 // DC table selector.
-		ta        uint8 // AC table selector.
-	}
+	var scan [maxComponents]scanComponent
 	totalHV := 0
 	for i := 0; i < nComp; i++ {
 		cs := d.tmp[1+2*i] // Component selector.
@@ -132,7 +128,7 @@ func (d *decoder) processSOS(n int) error {
 		for i := 0; i < nComp; i++ {
 			compIndex := scan[i].compIndex
 			if d.progCoeffs[compIndex] == nil {
-				d.progCoeffs[compIndex] = make([]block, mxx*myy*d.comp[compIndex].h*d.comp[compIndex].v)
+				d.progCoeffs[compIndex] = make([]block16, mxx*myy*d.comp[compIndex].h*d.comp[compIndex].v)
 			}
 		}
 	}
@@ -216,47 +212,18 @@ func (d *decoder) processSOS(n int) error {
 
 					// Load the previous partially decoded coefficients, if applicable.
 					// imagepipe: a progressive scan works on the stored block in
-					// place; image/jpeg copied its 256 bytes in and out for every
-					// block of every scan.
-					bp := &b
+					// place, kept in 16 bits (see block16); image/jpeg copied
+					// 256 bytes in and out for every block of every scan.
+					var err error
 					if d.progressive {
-						bp = &d.progCoeffs[compIndex][by*mxx*hi+bx]
+						err = decodeBlock(d, &d.progCoeffs[compIndex][by*mxx*hi+bx], &scan[i],
+							&dc[compIndex], zigStart, zigEnd, ah, al)
 					} else {
 						b = block{}
+						err = decodeBlock(d, (*[blockSize]int32)(&b), &scan[i], &dc[compIndex], zigStart, zigEnd, ah, al)
 					}
-
-					if ah != 0 {
-						if err := d.refine(bp, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
-							return err
-						}
-					} else {
-						zig := zigStart
-						if zig == 0 {
-							zig++
-							// Decode the DC coefficient, as specified in section F.2.2.1.
-							value, err := d.decodeHuffman(&d.huff[dcTable][scan[i].td])
-							if err != nil {
-								return err
-							}
-							if value > 16 {
-								return UnsupportedError("excessive DC component")
-							}
-							dcDelta, err := d.receiveExtend(value)
-							if err != nil {
-								return err
-							}
-							dc[compIndex] += dcDelta
-							bp[0] = dc[compIndex] << al
-						}
-
-						if zig <= zigEnd && d.eobRun > 0 {
-							d.eobRun--
-						} else {
-							// Decode the AC coefficients, as specified in section F.2.2.2.
-							if err := d.decodeAC(bp, &d.huff[acTable][scan[i].ta], zig, zigEnd, al); err != nil {
-								return err
-							}
-						}
+					if err != nil {
+						return err
 					}
 
 					if d.progressive {
@@ -281,6 +248,52 @@ func (d *decoder) processSOS(n int) error {
 	return nil
 }
 
+// scanComponent is one component of a scan, as its SOS header names it.
+type scanComponent struct {
+	compIndex uint8
+	td        uint8 // DC table selector.
+	ta        uint8 // AC table selector.
+}
+
+// coefficient is what a block's coefficients are kept in: int32 for the
+// block being decoded (dequantized in place), int16 for those a progressive
+// file keeps between its scans.
+type coefficient interface{ ~int16 | ~int32 }
+
+// decodeBlock decodes one block's share of a scan into b: its DC difference
+// added to *dc, its AC coefficients zigStart to zigEnd, or their refinement
+// bits (ah != 0). It was inline in image/jpeg's processSOS.
+func decodeBlock[T coefficient](d *decoder, b *[blockSize]T, sc *scanComponent, dc *int32,
+	zigStart, zigEnd int32, ah, al uint32) error {
+	if ah != 0 {
+		return refine(d, b, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al)
+	}
+	zig := zigStart
+	if zig == 0 {
+		zig++
+		// Decode the DC coefficient, as specified in section F.2.2.1.
+		value, err := d.decodeHuffman(&d.huff[dcTable][sc.td])
+		if err != nil {
+			return err
+		}
+		if value > 16 {
+			return UnsupportedError("excessive DC component")
+		}
+		dcDelta, err := d.receiveExtend(value)
+		if err != nil {
+			return err
+		}
+		*dc += dcDelta
+		b[0] = T(*dc << al)
+	}
+	if zig <= zigEnd && d.eobRun > 0 {
+		d.eobRun--
+		return nil
+	}
+	// Decode the AC coefficients, as specified in section F.2.2.2.
+	return decodeAC(d, b, &d.huff[acTable][sc.ta], zig, zigEnd, al)
+}
+
 // decodeAC decodes the AC coefficients zig to zigEnd of block b, shifted
 // left by al, as specified in section F.2.2.2 (and G.1.2.2 for the
 // end-of-band runs of progressive scans).
@@ -290,7 +303,7 @@ func (d *decoder) processSOS(n int) error {
 // accumulator, with a refill only when fewer than the 32 bits one code and
 // its value can take remain. Past the end of the data the accumulator reads
 // as zeros, so a short file is found when the count of bits goes negative.
-func (d *decoder) decodeAC(b *block, h *huffman, zig, zigEnd int32, al uint32) error {
+func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEnd int32, al uint32) error {
 	if zig > zigEnd {
 		return nil // a DC scan
 	}
@@ -313,7 +326,7 @@ func (d *decoder) decodeAC(b *block, h *huffman, zig, zigEnd int32, al uint32) e
 			if zig > zigEnd {
 				break
 			}
-			b[unzig[zig&63]] = f >> 16 << al
+			b[unzig[zig&63]] = T(f >> 16 << al)
 			continue
 		}
 		var value uint8
@@ -342,7 +355,7 @@ func (d *decoder) decodeAC(b *block, h *huffman, zig, zigEnd int32, al uint32) e
 			if x < int32(1)<<size>>1 {
 				x += (-1 << size) + 1
 			}
-			b[unzig[zig&63]] = x << al
+			b[unzig[zig&63]] = T(x << al)
 			continue
 		}
 		if run != 0x0f {
@@ -372,7 +385,7 @@ func (d *decoder) decodeAC(b *block, h *huffman, zig, zigEnd int32, al uint32) e
 
 // refine decodes a successive approximation refinement block, as specified in
 // section G.1.2.
-func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) error {
+func refine[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zigStart, zigEnd, delta int32) error {
 	// Refining a DC component is trivial.
 	if zigStart == 0 {
 		if zigEnd != 0 {
@@ -383,7 +396,7 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 			return err
 		}
 		if bit {
-			b[0] |= delta
+			b[0] |= T(delta)
 		}
 		return nil
 	}
@@ -427,7 +440,7 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 				return FormatError("unexpected Huffman code")
 			}
 
-			zig, err = d.refineNonZeroes(b, zig, zigEnd, int32(val0), delta)
+			zig, err = refineNonZeroes(d, b, zig, zigEnd, int32(val0), delta)
 			if err != nil {
 				return err
 			}
@@ -435,13 +448,13 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 				return FormatError("too many coefficients")
 			}
 			if z != 0 {
-				b[unzig[zig]] = z
+				b[unzig[zig]] = T(z)
 			}
 		}
 	}
 	if d.eobRun > 0 {
 		d.eobRun--
-		if _, err := d.refineNonZeroes(b, zig, zigEnd, -1, delta); err != nil {
+		if _, err := refineNonZeroes(d, b, zig, zigEnd, -1, delta); err != nil {
 			return err
 		}
 	}
@@ -454,7 +467,7 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 // imagepipe: one correction bit per non-zero entry, taken straight from a
 // local copy of the accumulator rather than through decodeBit; refinement
 // scans are most of a progressive file's symbols.
-func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32, error) {
+func refineNonZeroes[T coefficient](d *decoder, b *[blockSize]T, zig, zigEnd, nz, delta int32) (int32, error) {
 	a, n := d.bits.a, d.bits.n
 	for ; zig <= zigEnd; zig++ {
 		u := unzig[zig&63]
@@ -480,9 +493,9 @@ func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32
 			continue
 		}
 		if c >= 0 {
-			b[u] = c + delta
+			b[u] = c + T(delta)
 		} else {
-			b[u] = c - delta
+			b[u] = c - T(delta)
 		}
 	}
 	d.bits.a, d.bits.n = a, n
@@ -503,7 +516,11 @@ func (d *decoder) reconstructProgressiveImage() error {
 		stride := mxx * d.comp[i].h
 		for by := 0; by*v < d.height; by++ {
 			for bx := 0; bx*h < d.width; bx++ {
-				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i); err != nil {
+				var b block
+				for k, c := range &d.progCoeffs[i][by*stride+bx] {
+					b[k] = int32(c)
+				}
+				if err := d.reconstructBlock(&b, bx, by, i); err != nil {
 					return err
 				}
 			}
