@@ -83,24 +83,22 @@
 // its own process (bench/run.sh with CAPS=1; Go 1.26, GOGC 100):
 //
 //	input                        12 MP    24 MP    50 MP
-//	JPEG 4:2:0, baseline         40 MB    65 MB   105 MB
-//	JPEG 4:2:0, progressive     125 MB   203 MB   393 MB
-//	JPEG 4:4:4, progressive     211 MB   375 MB   750 MB
-//	PNG, 8-bit RGB               87 MB   128 MB   237 MB
+//	JPEG 4:2:0, baseline         34 MB    35 MB    54 MB
+//	JPEG 4:2:0, progressive      55 MB   102 MB   202 MB
+//	JPEG 4:4:4, progressive     124 MB   191 MB   357 MB
+//	PNG, 8-bit RGB               96 MB   148 MB   258 MB
 //
-// Baseline JPEGs cost their decoded planes (1.5 bytes a pixel at 4:2:0, 3
-// at 4:4:4) and about 20 MB of nfnt/resize buffers for the first variant;
-// progressive ones add image/jpeg's coefficient buffers, 4 bytes a sample,
-// which is what sizes the function. A Lambda needs the worst case of its
+// A baseline JPEG is decoded at the reduced size, so it costs about the
+// same at any size: the reduced planes and nfnt/resize's buffers for the
+// first variant. A progressive one must keep every quantized coefficient
+// until its last scan, 2 bytes a sample of every component (4 in
+// image/jpeg), and other formats are decoded whole before they are reduced:
+// those are what size the function. A Lambda needs the worst case of its
 // cap plus what the handler holds besides (the SDK, the encoded outputs;
-// not measured here, allow 50 MB) and a margin of about a third: 1088 MB
-// for the default 50 MP cap, 576 MB for 24 MP, 352 MB for 12 MP.
-// These are floors, not targets: Lambda gives CPU in proportion to memory up
-// to one vCPU at 1769 MB, so this CPU-bound step costs about the same
-// GB-seconds at any setting up to there and runs fastest at 1769 MB.
-//
-// TODO: a cap on decoded bytes (pixels × samples × 5 for progressive) rather
-// than on pixels would let the function be sized for 4:2:0 photos, a fifth
-// of the memory of the worst case; today a 50 MP progressive 4:4:4 upload is
-// accepted and needs 750 MB.
+// not measured here, allow 50 MB) and a margin of about a third, rounded
+// up to 64 MB: 576 MB for the default 50 MP cap, 384 MB for 24 MP, 256 MB
+// for 12 MP. These are floors, not targets: Lambda gives CPU in proportion
+// to memory up to one vCPU at 1769 MB, so this CPU-bound step costs about
+// the same GB-seconds at any setting up to there and runs fastest at
+// 1769 MB.
 package imaging
