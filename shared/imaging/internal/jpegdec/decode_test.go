@@ -28,7 +28,10 @@ func fixtures(t *testing.T) []string {
 // progressive and restart options change the order of the entropy-coded
 // data, never the coefficients.
 var twins = map[string]string{
-	"testdata/prog-restart-2x2.jpg": "testdata/base-2x2.jpg",
+	"testdata/prog-restart-2x2.jpg":  "testdata/base-2x2.jpg",
+	"testdata/seqni-restart-2x2.jpg": "testdata/base-2x2.jpg",
+	"testdata/prog-4x1-2x1.jpg":      "testdata/base-4x1-2x1.jpg",
+	"testdata/seqni-4x1-2x1.jpg":     "testdata/base-4x1-2x1.jpg",
 }
 
 // referencePlanes returns image/jpeg's decoding of file f (or of its twin) as

@@ -197,6 +197,19 @@ func (d *decoder) processDHT(n int) error {
 			return err
 		}
 
+		// imagepipe: refuse a table with more codes of some length than
+		// the shorter ones leave room for, as libjpeg does ("bogus Huffman
+		// table"). image/jpeg decodes such a file by whatever its 8-bit
+		// look-up table happens to hold; with 9 bits there would be other
+		// pixels, and no encoder writes one.
+		var room int32 = 1
+		for _, n := range nCodes {
+			room = 2*room - n
+			if room < 0 {
+				return FormatError("Huffman table has more codes than fit")
+			}
+		}
+
 		// Derive the look-up table.
 		clear(h.lut[:])
 		var x, code uint32
@@ -207,10 +220,9 @@ func (d *decoder) processDHT(n int) error {
 				// to calculate the high bits for every lutSize-bit
 				// sequence whose codeLength's high bits matches code.
 				// The high 8 bits of lutValue are the encoded value.
-				// The low 8 bits are 1 plus the codeLength. The mask
-				// keeps a malformed table (more codes of a length than
-				// it can have) inside the table.
-				base := (code << (lutSize - 1 - i)) & (1<<lutSize - 1)
+				// The low 8 bits are 1 plus the codeLength. (The table
+				// was checked to fit, above.)
+				base := code << (lutSize - 1 - i)
 				lutValue := uint16(h.vals[x])<<8 | uint16(2+i)
 				for k := uint32(0); k < 1<<(lutSize-1-i); k++ {
 					h.lut[base|k] = lutValue

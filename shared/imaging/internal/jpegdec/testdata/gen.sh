@@ -12,6 +12,15 @@ for s in 1x1 2x1 2x2 1x2 4x1 4x2; do
 done
 cjpeg -quality 90 -sample 2x2 -restart 3B -outfile restart-2x2.jpg src.ppm
 cjpeg -quality 90 -sample 2x2 -progressive -restart 2 -outfile prog-restart-2x2.jpg src.ppm
+# Chroma half as wide as luma but luma four wide, which image/jpeg
+# miscounts in non-interleaved and progressive scans; and sequential scans
+# of one component each (cjpeg -scans), with and without restarts.
+cjpeg -quality 90 -sample 4x1,2x1,2x1 -outfile base-4x1-2x1.jpg src.ppm
+cjpeg -quality 90 -sample 4x1,2x1,2x1 -progressive -outfile prog-4x1-2x1.jpg src.ppm
+printf '0;\n1;\n2;\n' >scans.txt
+cjpeg -quality 90 -sample 4x1,2x1,2x1 -scans scans.txt -outfile seqni-4x1-2x1.jpg src.ppm
+cjpeg -quality 90 -sample 2x2 -scans scans.txt -restart 1B -outfile seqni-restart-2x2.jpg src.ppm
+rm scans.txt
 cjpeg -quality 75 -grayscale -outfile gray.jpg src.ppm
 cjpeg -quality 75 -grayscale -progressive -outfile prog-gray.jpg src.ppm
 rm src.ppm
