@@ -75,8 +75,10 @@ run:
 	go run ./cmd/imagepipe run $(SAMPLES)/photo.jpg $(SAMPLES)/dune.png $(SAMPLES)/wood.gif \
 		$(SAMPLES)/README.md || true
 
-## fuzz: the sniffing and header-reading fuzz targets, for a bounded time
+## fuzz: the sniffing, header-reading and JPEG decoding fuzz targets, for a bounded time
 FUZZTIME ?= 30s
 fuzz:
 	go test ./shared/imaging/ -run '^$$' -fuzz '^FuzzReadHeader$$' -fuzztime $(FUZZTIME)
 	go test ./shared/imaging/ -run '^$$' -fuzz '^FuzzSniff$$' -fuzztime $(FUZZTIME)
+	go test ./shared/imaging/internal/jpegdec/ -run '^$$' -fuzz '^FuzzDecode$$' \
+		-fuzztime $(FUZZTIME) -fuzzminimizetime 5s

@@ -318,14 +318,13 @@ func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEn
 			a, n = d.bits.a, d.bits.n
 		}
 		peek := a >> (64 - lutSize)
-		if f := h.fastAC[peek]; f != 0 {
+		// A run past the band's end is corrupt data, which the plain path
+		// below treats as image/jpeg does (it reads the code, not the value).
+		if f := h.fastAC[peek]; f != 0 && zig+f>>8&0xff <= zigEnd {
 			l := f & 0xff
 			a <<= l
 			n -= l
 			zig += f >> 8 & 0xff
-			if zig > zigEnd {
-				break
-			}
 			b[unzig[zig&63]] = T(f >> 16 << al)
 			continue
 		}
