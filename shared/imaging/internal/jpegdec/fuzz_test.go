@@ -34,9 +34,11 @@ const fullScale = 8
 // CMYK or RGB, Decode must refuse the input with an UnsupportedError. When
 // image/jpeg fails, Decode may fail or succeed (it is more lenient, for
 // example with restart intervals in progressive files), but must not panic.
-// The one input image/jpeg takes and Decode refuses is a Huffman table with
-// more codes than fit (testdata/fuzz/FuzzDecode/overfull-huffman), which
-// libjpeg refuses too.
+// The inputs image/jpeg takes and Decode refuses are corrupt ones: a
+// Huffman table with more codes than fit (testdata/fuzz/FuzzDecode/
+// overfull-huffman), which libjpeg refuses too, coefficients beyond 16 bits
+// and a successive approximation shift over 13, which a 16-bit coefficient
+// store cannot hold.
 //
 // Inputs over fuzzMaxInput bytes, or that image/jpeg's DecodeConfig fails on
 // or finds over fuzzMaxPixels, are skipped.
@@ -93,8 +95,11 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		if fullErr != nil {
-			if fullErr == FormatError("Huffman table has more codes than fit") {
-				return // refused on purpose, as libjpeg does; see processDHT
+			switch fullErr {
+			case FormatError("Huffman table has more codes than fit"), // as libjpeg, see processDHT
+				errCoefficientRange, // beyond 16 bits, see decodeBlock
+				FormatError("bad successive approximation values"): // Al over 13
+				return // corrupt files image/jpeg decodes anyway; refused on purpose
 			}
 			t.Fatalf("image/jpeg decodes it as a %T; Decode fails: %v", m, fullErr)
 		}

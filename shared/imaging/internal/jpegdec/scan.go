@@ -115,6 +115,11 @@ func (d *decoder) processSOS(n int) error {
 		if ah != 0 && ah != al+1 {
 			return FormatError("bad successive approximation values")
 		}
+		// imagepipe: section G.1.1.1.1 bounds Al by 13; the coefficients
+		// are kept in 16 bits (block16), which 1<<14 would not fit.
+		if al > 13 {
+			return FormatError("bad successive approximation values")
+		}
 	}
 
 	// mxx and myy are the number of MCUs (Minimum Coded Units) in the image.
@@ -255,6 +260,11 @@ type scanComponent struct {
 	ta        uint8 // AC table selector.
 }
 
+// errCoefficientRange refuses a coefficient beyond 16 bits, which only a
+// corrupt file holds: an 8-bit JPEG's are at most 11 (section F.1.2.1).
+// libjpeg keeps them in 16 bits too, and wraps.
+var errCoefficientRange = FormatError("coefficient out of range")
+
 // coefficient is what a block's coefficients are kept in: int32 for the
 // block being decoded (dequantized in place), int16 for those a progressive
 // file keeps between its scans.
@@ -284,7 +294,11 @@ func decodeBlock[T coefficient](d *decoder, b *[blockSize]T, sc *scanComponent, 
 			return err
 		}
 		*dc += dcDelta
-		b[0] = T(*dc << al)
+		v := *dc << al
+		if int32(T(v)) != v {
+			return errCoefficientRange
+		}
+		b[0] = T(v)
 	}
 	if zig <= zigEnd && d.eobRun > 0 {
 		d.eobRun--
@@ -325,7 +339,11 @@ func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEn
 			a <<= l
 			n -= l
 			zig += f >> 8 & 0xff
-			b[unzig[zig&63]] = T(f >> 16 << al)
+			v := f >> 16 << al
+			if int32(T(v)) != v {
+				return errCoefficientRange
+			}
+			b[unzig[zig&63]] = T(v)
 			continue
 		}
 		var value uint8
@@ -354,7 +372,11 @@ func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEn
 			if x < int32(1)<<size>>1 {
 				x += (-1 << size) + 1
 			}
-			b[unzig[zig&63]] = T(x << al)
+			v := x << al
+			if int32(T(v)) != v {
+				return errCoefficientRange
+			}
+			b[unzig[zig&63]] = T(v)
 			continue
 		}
 		if run != 0x0f {
@@ -491,11 +513,14 @@ func refineNonZeroes[T coefficient](d *decoder, b *[blockSize]T, zig, zigEnd, nz
 		if bit == 0 {
 			continue
 		}
+		v := int32(c) - delta
 		if c >= 0 {
-			b[u] = c + T(delta)
-		} else {
-			b[u] = c - T(delta)
+			v = int32(c) + delta
 		}
+		if int32(T(v)) != v {
+			return 0, errCoefficientRange
+		}
+		b[u] = T(v)
 	}
 	d.bits.a, d.bits.n = a, n
 	return zig, nil
@@ -513,11 +538,15 @@ func (d *decoder) reconstructProgressiveImage() error {
 		v := 8 * d.comp[0].v / d.comp[i].v
 		h := 8 * d.comp[0].h / d.comp[i].h
 		stride := mxx * d.comp[i].h
+		// imagepipe: only the zig-zag positions reconstructBlock reads are
+		// widened to 32 bits, into one block reused for all.
+		var b block
+		within := zigWithin[d.eighths]
 		for by := 0; by*v < d.height; by++ {
 			for bx := 0; bx*h < d.width; bx++ {
-				var b block
-				for k, c := range &d.progCoeffs[i][by*stride+bx] {
-					b[k] = int32(c)
+				c := &d.progCoeffs[i][by*stride+bx]
+				for _, natural := range unzig[:within] {
+					b[natural] = int32(c[natural])
 				}
 				if err := d.reconstructBlock(&b, bx, by, i); err != nil {
 					return err
