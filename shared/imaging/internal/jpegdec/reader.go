@@ -138,9 +138,12 @@ type decoder struct {
 	// progCoeffs is the saved state between progressive-mode scans.
 	// imagepipe: in 16 bits, half of image/jpeg's memory (see block16).
 	progCoeffs [maxComponents][]block16
-	huff       [maxTc + 1][maxTh + 1]huffman
-	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
-	tmp        [2 * blockSize]byte
+	// nonzero has, for each block of progCoeffs, a bit for each zig-zag
+	// position holding a non-zero coefficient (see refineNonZeroes).
+	nonzero [maxComponents][]uint64
+	huff    [maxTc + 1][maxTh + 1]huffman
+	quant   [maxTq + 1]block // Quantization tables, in zig-zag order.
+	tmp     [2 * blockSize]byte
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It

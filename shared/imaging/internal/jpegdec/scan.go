@@ -6,6 +6,8 @@
 
 package jpegdec
 
+import mbits "math/bits"
+
 // makePlanes allocates the planes the blocks are written to: whole MCUs of
 // samples, each block giving d.eighths samples a side.
 func (d *decoder) makePlanes(mxx, myy int) {
@@ -134,6 +136,7 @@ func (d *decoder) processSOS(n int) error {
 			compIndex := scan[i].compIndex
 			if d.progCoeffs[compIndex] == nil {
 				d.progCoeffs[compIndex] = make([]block16, mxx*myy*d.comp[compIndex].h*d.comp[compIndex].v)
+				d.nonzero[compIndex] = make([]uint64, len(d.progCoeffs[compIndex]))
 			}
 		}
 	}
@@ -221,11 +224,14 @@ func (d *decoder) processSOS(n int) error {
 					// 256 bytes in and out for every block of every scan.
 					var err error
 					if d.progressive {
-						err = decodeBlock(d, &d.progCoeffs[compIndex][by*mxx*hi+bx], &scan[i],
+						k := by*mxx*hi + bx
+						err = decodeBlock(d, &d.progCoeffs[compIndex][k], &d.nonzero[compIndex][k], &scan[i],
 							&dc[compIndex], zigStart, zigEnd, ah, al)
 					} else {
 						b = block{}
-						err = decodeBlock(d, (*[blockSize]int32)(&b), &scan[i], &dc[compIndex], zigStart, zigEnd, ah, al)
+						var nonzero uint64 // not needed past this block
+						err = decodeBlock(d, (*[blockSize]int32)(&b), &nonzero, &scan[i], &dc[compIndex],
+							zigStart, zigEnd, ah, al)
 					}
 					if err != nil {
 						return err
@@ -273,10 +279,10 @@ type coefficient interface{ ~int16 | ~int32 }
 // decodeBlock decodes one block's share of a scan into b: its DC difference
 // added to *dc, its AC coefficients zigStart to zigEnd, or their refinement
 // bits (ah != 0). It was inline in image/jpeg's processSOS.
-func decodeBlock[T coefficient](d *decoder, b *[blockSize]T, sc *scanComponent, dc *int32,
+func decodeBlock[T coefficient](d *decoder, b *[blockSize]T, nonzero *uint64, sc *scanComponent, dc *int32,
 	zigStart, zigEnd int32, ah, al uint32) error {
 	if ah != 0 {
-		return refine(d, b, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al)
+		return refine(d, b, nonzero, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al)
 	}
 	zig := zigStart
 	if zig == 0 {
@@ -305,7 +311,7 @@ func decodeBlock[T coefficient](d *decoder, b *[blockSize]T, sc *scanComponent, 
 		return nil
 	}
 	// Decode the AC coefficients, as specified in section F.2.2.2.
-	return decodeAC(d, b, &d.huff[acTable][sc.ta], zig, zigEnd, al)
+	return decodeAC(d, b, nonzero, &d.huff[acTable][sc.ta], zig, zigEnd, al)
 }
 
 // decodeAC decodes the AC coefficients zig to zigEnd of block b, shifted
@@ -317,7 +323,8 @@ func decodeBlock[T coefficient](d *decoder, b *[blockSize]T, sc *scanComponent, 
 // accumulator, with a refill only when fewer than the 32 bits one code and
 // its value can take remain. Past the end of the data the accumulator reads
 // as zeros, so a short file is found when the count of bits goes negative.
-func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEnd int32, al uint32) error {
+func decodeAC[T coefficient](d *decoder, b *[blockSize]T, nonzero *uint64, h *huffman,
+	zig, zigEnd int32, al uint32) error {
 	if zig > zigEnd {
 		return nil // a DC scan
 	}
@@ -325,6 +332,7 @@ func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEn
 		return FormatError("uninitialized Huffman table")
 	}
 	a, n := d.bits.a, d.bits.n
+	nz := *nonzero
 	for ; zig <= zigEnd; zig++ {
 		if n < 32 {
 			d.bits.a, d.bits.n = a, n
@@ -344,6 +352,7 @@ func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEn
 				return errCoefficientRange
 			}
 			b[unzig[zig&63]] = T(v)
+			nz |= 1 << (zig & 63)
 			continue
 		}
 		var value uint8
@@ -377,10 +386,12 @@ func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEn
 				return errCoefficientRange
 			}
 			b[unzig[zig&63]] = T(v)
+			nz |= 1 << (zig & 63)
 			continue
 		}
 		if run != 0x0f {
 			d.bits.a, d.bits.n = a, n
+			*nonzero = nz
 			if n < 0 {
 				return d.shortData()
 			}
@@ -398,6 +409,7 @@ func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEn
 		zig += 0x0f
 	}
 	d.bits.a, d.bits.n = a, n
+	*nonzero = nz
 	if n < 0 {
 		return d.shortData()
 	}
@@ -406,7 +418,8 @@ func decodeAC[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zig, zigEn
 
 // refine decodes a successive approximation refinement block, as specified in
 // section G.1.2.
-func refine[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zigStart, zigEnd, delta int32) error {
+func refine[T coefficient](d *decoder, b *[blockSize]T, nonzero *uint64, h *huffman,
+	zigStart, zigEnd, delta int32) error {
 	// Refining a DC component is trivial.
 	if zigStart == 0 {
 		if zigEnd != 0 {
@@ -461,7 +474,7 @@ func refine[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zigStart, zi
 				return FormatError("unexpected Huffman code")
 			}
 
-			zig, err = refineNonZeroes(d, b, zig, zigEnd, int32(val0), delta)
+			zig, err = refineNonZeroes(d, b, *nonzero, zig, zigEnd, int32(val0), delta)
 			if err != nil {
 				return err
 			}
@@ -470,36 +483,50 @@ func refine[T coefficient](d *decoder, b *[blockSize]T, h *huffman, zigStart, zi
 			}
 			if z != 0 {
 				b[unzig[zig]] = T(z)
+				*nonzero |= 1 << zig
 			}
 		}
 	}
 	if d.eobRun > 0 {
 		d.eobRun--
-		if _, err := refineNonZeroes(d, b, zig, zigEnd, -1, delta); err != nil {
+		if _, err := refineNonZeroes(d, b, *nonzero, zig, zigEnd, -1, delta); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// refineNonZeroes refines non-zero entries of b in zig-zag order. If nz >= 0,
-// the first nz zero entries are skipped over.
+// refineNonZeroes refines non-zero entries of b in zig-zag order, from zig
+// up to zigEnd or, if nz >= 0, up to the nz+1st zero entry, whose position
+// it returns (zigEnd+1 if there is none).
 //
-// imagepipe: one correction bit per non-zero entry, taken straight from a
-// local copy of the accumulator rather than through decodeBit; refinement
-// scans are most of a progressive file's symbols.
-func refineNonZeroes[T coefficient](d *decoder, b *[blockSize]T, zig, zigEnd, nz, delta int32) (int32, error) {
-	a, n := d.bits.a, d.bits.n
-	for ; zig <= zigEnd; zig++ {
-		u := unzig[zig&63]
-		c := b[u]
-		if c == 0 {
-			if nz == 0 {
-				break
-			}
-			nz--
-			continue
+// imagepipe: nonzero has a bit set for each zig-zag position of b that
+// holds a non-zero coefficient (decodeAC and refine keep it), so the
+// entries are found from it, not by testing each of up to 63 coefficients;
+// and the one correction bit each takes comes straight from a local copy
+// of the accumulator. Refinement is most of a progressive file's decoding.
+func refineNonZeroes[T coefficient](d *decoder, b *[blockSize]T, nonzero uint64,
+	zig, zigEnd, nz, delta int32) (int32, error) {
+	if zig > zigEnd {
+		return zig, nil
+	}
+	band := ^uint64(0) << zig & (^uint64(0) >> (63 - zigEnd))
+	stop := zigEnd + 1
+	if nz >= 0 {
+		zeros := ^nonzero & band
+		for ; nz > 0 && zeros != 0; nz-- {
+			zeros &= zeros - 1
 		}
+		if zeros != 0 {
+			stop = int32(mbits.TrailingZeros64(zeros))
+		}
+	}
+	todo := nonzero & band
+	if stop < 64 {
+		todo &= 1<<stop - 1
+	}
+	a, n := d.bits.a, d.bits.n
+	for ; todo != 0; todo &= todo - 1 {
 		if n == 0 {
 			d.bits.a, d.bits.n = a, n
 			d.refill()
@@ -513,6 +540,8 @@ func refineNonZeroes[T coefficient](d *decoder, b *[blockSize]T, zig, zigEnd, nz
 		if bit == 0 {
 			continue
 		}
+		u := unzig[mbits.TrailingZeros64(todo)]
+		c := b[u]
 		v := int32(c) - delta
 		if c >= 0 {
 			v = int32(c) + delta
@@ -523,7 +552,7 @@ func refineNonZeroes[T coefficient](d *decoder, b *[blockSize]T, zig, zigEnd, nz
 		b[u] = T(v)
 	}
 	d.bits.a, d.bits.n = a, n
-	return zig, nil
+	return stop, nil
 }
 
 func (d *decoder) reconstructProgressiveImage() error {
