@@ -83,20 +83,21 @@
 // its own process (bench/run.sh with CAPS=1; Go 1.26, GOGC 100):
 //
 //	input                        12 MP    24 MP    50 MP
-//	JPEG 4:2:0, baseline         34 MB    35 MB    54 MB
-//	JPEG 4:2:0, progressive      55 MB   102 MB   202 MB
-//	JPEG 4:4:4, progressive     124 MB   191 MB   357 MB
-//	PNG, 8-bit RGB               96 MB   148 MB   258 MB
+//	JPEG 4:2:0, baseline         35 MB    31 MB    52 MB
+//	JPEG 4:2:0, progressive      44 MB    80 MB   162 MB
+//	JPEG 4:4:4, progressive      83 MB   156 MB   319 MB
+//	PNG, 8-bit RGB               58 MB   105 MB   211 MB
 //
 // A baseline JPEG is decoded at the reduced size, so it costs about the
 // same at any size: the reduced planes and nfnt/resize's buffers for the
 // first variant. A progressive one must keep every quantized coefficient
 // until its last scan, 2 bytes a sample of every component (4 in
 // image/jpeg), and other formats are decoded whole before they are reduced:
-// those are what size the function. A Lambda needs the worst case of its
+// those are what size the function. The decoder's garbage is collected as
+// soon as the planes are made (collectDecoderGarbage). A Lambda needs the worst case of its
 // cap plus what the handler holds besides (the SDK, the encoded outputs;
 // not measured here, allow 50 MB) and a margin of about a third, rounded
-// up to 64 MB: 576 MB for the default 50 MP cap, 384 MB for 24 MP, 256 MB
+// up to 64 MB: 512 MB for the default 50 MP cap, 320 MB for 24 MP, 192 MB
 // for 12 MP. These are floors, not targets: Lambda gives CPU in proportion
 // to memory up to one vCPU at 1769 MB, so this CPU-bound step costs about
 // the same GB-seconds at any setting up to there and runs fastest at
