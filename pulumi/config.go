@@ -31,7 +31,7 @@ const (
 	defaultBucketSizeAlarmBytes = 100 << 30
 	// defaultResizeMemoryMB is one full vCPU, which the CPU-bound resize uses
 	// all of; its worst case at the default 50 MP cap (a progressive 4:4:4
-X
+	// JPEG) peaks near 320 MB (shared/imaging's doc has the measurements).
 	defaultResizeMemoryMB       = 1769
 	defaultResizeTimeoutSeconds = 120
 	defaultStateMachineLogLevel = "ERROR"
