@@ -3,7 +3,6 @@ package jpegdec
 import (
 	"bytes"
 	"errors"
-	"image"
 	"image/jpeg"
 	"math"
 	"os"
@@ -50,33 +49,7 @@ func referencePlanes(t *testing.T, f string) []Plane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	switch m := m.(type) {
-	case *image.Gray:
-		w, h := m.Rect.Dx(), m.Rect.Dy()
-		return []Plane{{Pix: m.Pix, Stride: m.Stride, Width: w, Height: h, UnitX: 1, UnitY: 1}}
-	case *image.YCbCr:
-		w, h := m.Rect.Dx(), m.Rect.Dy()
-		ux, uy := 1, 1
-		switch m.SubsampleRatio {
-		case image.YCbCrSubsampleRatio422:
-			ux = 2
-		case image.YCbCrSubsampleRatio420:
-			ux, uy = 2, 2
-		case image.YCbCrSubsampleRatio440:
-			uy = 2
-		case image.YCbCrSubsampleRatio411:
-			ux = 4
-		case image.YCbCrSubsampleRatio410:
-			ux, uy = 4, 2
-		}
-		cw, ch := (w+ux-1)/ux, (h+uy-1)/uy
-		return []Plane{
-			{Pix: m.Y, Stride: m.YStride, Width: w, Height: h, UnitX: 1, UnitY: 1},
-			{Pix: m.Cb, Stride: m.CStride, Width: cw, Height: ch, UnitX: ux, UnitY: uy},
-			{Pix: m.Cr, Stride: m.CStride, Width: cw, Height: ch, UnitX: ux, UnitY: uy},
-		}
-	}
-	return nil
+	return imagePlanes(m)
 }
 
 func TestFullSizeIsImageJPEGsDecoding(t *testing.T) {

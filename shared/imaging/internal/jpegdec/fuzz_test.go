@@ -116,7 +116,7 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// imagePlanes is referencePlanes for a decoded image: m's planes with their
+// imagePlanes returns the planes of m, image/jpeg's decoding, with their
 // units, or nil for an image that is neither grey nor YCbCr.
 func imagePlanes(m image.Image) []Plane {
 	switch m := m.(type) {
