@@ -173,7 +173,8 @@ func decodeJPEGPlanes(src *source, canvas image.Rectangle, first step) (p planar
 	}
 	if sw, sh := jpegdec.ScaledSize(w, h, eighths); m.Width != sw || m.Height != sh {
 		return planar{}, &CorruptImageError{Format: JPEG,
-			Err: fmt.Errorf("header says %v, pixels cover %d×%d at %d/8", canvas, m.Width, m.Height, eighths)}
+			Err: fmt.Errorf("header says %v, pixels cover %d×%d at %d/8",
+				canvas, m.Width, m.Height, eighths)}
 	}
 	p = planar{w: m.Width, h: m.Height, planes: make([]plane, len(m.Planes))}
 	for i, mp := range m.Planes {

@@ -279,8 +279,8 @@ type coefficient interface{ ~int16 | ~int32 }
 // decodeBlock decodes one block's share of a scan into b: its DC difference
 // added to *dc, its AC coefficients zigStart to zigEnd, or their refinement
 // bits (ah != 0). It was inline in image/jpeg's processSOS.
-func decodeBlock[T coefficient](d *decoder, b *[blockSize]T, nonzero *uint64, sc *scanComponent, dc *int32,
-	zigStart, zigEnd int32, ah, al uint32) error {
+func decodeBlock[T coefficient](d *decoder, b *[blockSize]T, nonzero *uint64,
+	sc *scanComponent, dc *int32, zigStart, zigEnd int32, ah, al uint32) error {
 	if ah != 0 {
 		return refine(d, b, nonzero, &d.huff[acTable][sc.ta], zigStart, zigEnd, 1<<al)
 	}
