@@ -48,6 +48,7 @@ import (
 // unit 1 and chroma of unit 2 (4:2:0), the layout the JPEG encoder takes.
 func (p planar) resize(w, h int) planar {
 	out := planar{w: w, h: h, planes: make([]plane, len(p.planes))}
+	pw, ph := p.exact()
 	var wg sync.WaitGroup
 	for i, src := range p.planes {
 		u := 1
@@ -60,8 +61,8 @@ func (p planar) resize(w, h int) planar {
 			continue
 		}
 		// The source samples that cover what the dw×dh result covers.
-		sw := extent(dw*u, p.w, w, src.ux)
-		sh := extent(dh*u, p.h, h, src.uy)
+		sw := extent(dw*u, pw, w, src.ux)
+		sh := extent(dh*u, ph, h, src.uy)
 		wg.Go(func() { out.planes[i] = lanczos3Plane(src, sw, sh, dw, dh, u) })
 	}
 	wg.Wait()
@@ -69,7 +70,8 @@ func (p planar) resize(w, h int) planar {
 }
 
 // extent is how many source samples of unit su span n pixels of a result
-// whose dst pixels stand for src source pixels, rounded to the nearest.
+// whose dst pixels stand for src8/8 source pixels (see planar.exact),
+// rounded to the nearest.
 //
 // nfnt/resize maps the edges of its source onto those of its result. Planes
 // rarely end where the picture does: a box block or a chroma sample at the
@@ -81,8 +83,8 @@ func (p planar) resize(w, h int) planar {
 // each plane is cropped or extended (repeating its edge, as the filter does
 // past the edge anyway) to the span that matches, which leaves at most half
 // a source sample of misplacement at the far edge.
-func extent(n, src, dst, su int) int {
-	return max(1, int((2*int64(n)*int64(src)+int64(dst)*int64(su))/(2*int64(dst)*int64(su))))
+func extent(n, src8, dst, su int) int {
+	return max(1, int((2*int64(n)*int64(src8)+8*int64(dst)*int64(su))/(16*int64(dst)*int64(su))))
 }
 
 // lanczos3Plane scales the first sw×sh samples of src, its edge repeated

@@ -35,6 +35,24 @@ func (p *plane) row(y int) []byte { return p.pix[y*p.stride : y*p.stride+p.w] }
 type planar struct {
 	w, h   int
 	planes []plane // Y alone, or Y, Cb, Cr
+	// exactW and exactH are how far the picture reaches on the grid, in
+	// eighths of a sample, where it ends inside the last column or row: a
+	// JPEG decoded at n/8 covers width×n/8 samples, which the grid rounds
+	// up. Zero means all of w and h.
+	exactW, exactH int
+}
+
+// exact returns how far the picture reaches on p's grid, in eighths of a
+// sample.
+func (p planar) exact() (int, int) {
+	w, h := p.exactW, p.exactH
+	if w == 0 {
+		w = 8 * p.w
+	}
+	if h == 0 {
+		h = 8 * p.h
+	}
+	return w, h
 }
 
 // newPlane allocates a plane of w×h samples of unit ux×uy.
@@ -79,7 +97,8 @@ func yCbCrPlanar(m *image.YCbCr) planar {
 // full-resolution chroma is averaged 2×2 at the same time). A plane already
 // coarse enough is returned as it is, without a copy.
 func (p planar) shrink(k int) planar {
-	out := planar{w: p.w, h: p.h, planes: make([]plane, len(p.planes))}
+	out := planar{w: p.w, h: p.h, planes: make([]plane, len(p.planes)),
+		exactW: p.exactW, exactH: p.exactH}
 	for i, pl := range p.planes {
 		want := k
 		if i > 0 {

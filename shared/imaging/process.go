@@ -157,9 +157,9 @@ func decodeJPEGPlanes(src *source, canvas image.Rectangle, first step) (p planar
 	w, h := canvas.Dx(), canvas.Dy()
 	eighths := 1
 	for eighths < 8 {
-		sw, sh := jpegdec.ScaledSize(w, h, eighths)
-		if float64(sw) >= decodedLanczosRatio*float64(first.width) &&
-			float64(sh) >= decodedLanczosRatio*float64(first.height) {
+		// The picture's own extent at n/8, not the grid rounded up to it.
+		if float64(w*eighths) >= 8*decodedLanczosRatio*float64(first.width) &&
+			float64(h*eighths) >= 8*decodedLanczosRatio*float64(first.height) {
 			break
 		}
 		eighths++
@@ -176,12 +176,13 @@ func decodeJPEGPlanes(src *source, canvas image.Rectangle, first step) (p planar
 			Err: fmt.Errorf("header says %v, pixels cover %d×%d at %d/8",
 				canvas, m.Width, m.Height, eighths)}
 	}
-	p = planar{w: m.Width, h: m.Height, planes: make([]plane, len(m.Planes))}
+	p = planar{w: m.Width, h: m.Height, planes: make([]plane, len(m.Planes)),
+		exactW: w * eighths, exactH: h * eighths}
 	for i, mp := range m.Planes {
 		p.planes[i] = plane{pix: mp.Pix, w: mp.Width, h: mp.Height, stride: mp.Stride,
 			ux: mp.UnitX, uy: mp.UnitY}
 	}
-	k := boxFactor(p.w, p.h, first.width, first.height, decodedLanczosRatio)
+	k := boxFactor(w*eighths/8, h*eighths/8, first.width, first.height, decodedLanczosRatio)
 	return p.shrink(k), nil
 }
 

@@ -364,6 +364,62 @@ func idctN(dst []byte, stride int, b *block, n int) {
 	}
 }
 
+// reconstructEdgeBlock writes the n×n samples of a block at the far edge of
+// the picture, of which only the first rx columns and ry rows are picture:
+// b is the block's full 8×8 inverse (idct's output), and each sample is the
+// average of the picture pixels it covers, by area, the 8/n pixels of a
+// sample shared fractionally where n does not divide 8. Samples past the
+// edge repeat the last that is not. The scaled inverses would give the edge
+// sample the encoder's padding as well (a repeat of the last column or
+// row), weighing the last pixels up to 8/n times, and a border line along
+// the edge would show as a stripe in the variants.
+func reconstructEdgeBlock(dst []byte, stride int, b *block, n, rx, ry int) {
+	rx, ry = min(max(rx, 1), 8), min(max(ry, 1), 8)
+	var px [8][8]int // the level-shifted, clamped pixels
+	for y := range 8 {
+		for x := range 8 {
+			px[y][x] = min(max(int(b[8*y+x])+128, 0), 255)
+		}
+	}
+	wx, sx := areaWeights(n, rx)
+	wy, sy := areaWeights(n, ry)
+	for j := range n {
+		for i := range n {
+			var s int
+			for y := range ry {
+				if wy[j][y] == 0 {
+					continue
+				}
+				var row int
+				for x := range rx {
+					row += wx[i][x] * px[y][x]
+				}
+				s += wy[j][y] * row
+			}
+			d := sx[i] * sy[j]
+			dst[j*stride+i] = uint8((s + d/2) / d)
+		}
+	}
+}
+
+// areaWeights returns, for the n samples of a block edge of which r pixels
+// are picture, how much of each of those pixels each sample covers, in
+// 1/n of a pixel, and the sum for each sample. A sample that covers none of
+// them takes the weights of the last one that does.
+func areaWeights(n, r int) (w [8][8]int, sum [8]int) {
+	for j := range n {
+		lo, hi := 8*j, min(8*j+8, r*n) // in 1/n of a pixel
+		for p := range r {
+			w[j][p] = max(0, min(hi, p*n+n)-max(lo, p*n))
+			sum[j] += w[j][p]
+		}
+		if sum[j] == 0 {
+			w[j], sum[j] = w[j-1], sum[j-1]
+		}
+	}
+	return w, sum
+}
+
 // idct4 writes the 4×4 samples of the dequantized block b to dst.
 //
 // With n = 4 the cosines are those of π/8 and π/4, and the 4-point inverse

@@ -117,6 +117,8 @@ type decoder struct {
 	// 8×8 block gives eighths×eighths samples.
 	eighths int
 	planes  []Plane
+	// compSize is each component's size in its own pixels.
+	compSize [maxComponents][2]int
 
 	ri    int // Restart Interval.
 	nComp int
@@ -576,9 +578,6 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (*Image, error) {
 	}
 	if d.planes == nil {
 		return nil, FormatError("missing SOS marker")
-	}
-	if d.nComp == 3 && d.isRGB() {
-		return nil, UnsupportedError("RGB colour space")
 	}
 	w, h := ScaledSize(d.width, d.height, d.eighths)
 	return &Image{Width: w, Height: h, Eighths: d.eighths, Planes: d.planes,

@@ -25,6 +25,10 @@ func (d *decoder) makePlanes(mxx, myy int) {
 			Width:  (w + ux - 1) / ux, Height: (h + uy - 1) / uy,
 			UnitX: ux, UnitY: uy,
 		}
+		// The component's own size in pixels, and so how many of its block
+		// columns and rows are whole picture (see reconstructEdgeBlock).
+		cw, ch := (d.width*hi+h0-1)/h0, (d.height*vi+v0-1)/v0
+		d.compSize[i] = [2]int{cw, ch}
 	}
 }
 
@@ -129,6 +133,12 @@ func (d *decoder) processSOS(n int) error {
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	myy := (d.height + 8*v0 - 1) / (8 * v0)
 	if d.planes == nil {
+		// imagepipe: RGB or YCbCr is settled here, by the markers before the
+		// first scan, as libjpeg and DecodeConfig settle it; an APP14 between
+		// scans changes nothing.
+		if d.nComp == 3 && d.isRGB() {
+			return UnsupportedError("RGB colour space")
+		}
 		d.makePlanes(mxx, myy)
 	}
 	if d.progressive {
@@ -574,7 +584,11 @@ func (d *decoder) reconstructProgressiveImage() error {
 		for by := 0; by*v < d.height; by++ {
 			for bx := 0; bx*h < d.width; bx++ {
 				c := &d.progCoeffs[i][by*stride+bx]
-				for _, natural := range unzig[:within] {
+				used := unzig[:within]
+				if d.eighths < 8 && d.isEdgeBlock(bx, by, i) {
+					used = unzig[:] // see reconstructEdgeBlock
+				}
+				for _, natural := range used {
 					b[natural] = int32(c[natural])
 				}
 				if err := d.reconstructBlock(&b, bx, by, i); err != nil {
@@ -593,6 +607,15 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	p := &d.planes[compIndex]
 	n := d.eighths
 	dst := p.Pix[n*(by*p.Stride+bx):]
+	if n < 8 && d.isEdgeBlock(bx, by, compIndex) {
+		for zig := range blockSize {
+			b[unzig[zig]] *= qt[zig]
+		}
+		idct(b)
+		size := d.compSize[compIndex]
+		reconstructEdgeBlock(dst, p.Stride, b, n, size[0]-8*bx, size[1]-8*by)
+		return nil
+	}
 	if n == 1 {
 		idct1(dst, b[0]*qt[0])
 		return nil
@@ -614,6 +637,13 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		idctN(dst, p.Stride, b, n)
 	}
 	return nil
+}
+
+// isEdgeBlock says whether block (bx, by) of a component holds the far edge
+// of the picture: it reaches past the component's last pixel column or row.
+func (d *decoder) isEdgeBlock(bx, by, compIndex int) bool {
+	size := d.compSize[compIndex]
+	return 8*bx+8 > size[0] || 8*by+8 > size[1]
 }
 
 // restart reads the RST marker that ends a restart interval and resets the
