@@ -171,11 +171,6 @@ func decodeJPEGPlanes(src *source, canvas image.Rectangle, first step) (p planar
 	if m.Progressive {
 		collectDecoderGarbage()
 	}
-	if sw, sh := jpegdec.ScaledSize(w, h, eighths); m.Width != sw || m.Height != sh {
-		return planar{}, &CorruptImageError{Format: JPEG,
-			Err: fmt.Errorf("header says %v, pixels cover %d×%d at %d/8",
-				canvas, m.Width, m.Height, eighths)}
-	}
 	p = planar{w: m.Width, h: m.Height, planes: make([]plane, len(m.Planes)),
 		exactW: w * eighths, exactH: h * eighths}
 	for i, mp := range m.Planes {

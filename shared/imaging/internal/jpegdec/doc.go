@@ -27,7 +27,8 @@ import (
 // Plane is one component's samples.
 type Plane struct {
 	// Pix holds the samples; row y starts at Pix[y*Stride]. Rows and
-	// columns beyond Width and Height (to whole MCUs) are padding.
+	// columns beyond Width and Height, to whole MCUs, are not picture
+	// (zero where the file codes no blocks for them).
 	Pix    []byte
 	Stride int
 	// Width and Height are how many samples hold picture: the image's
