@@ -73,9 +73,8 @@
 // whole full-resolution picture in one pass, without any reduction before.
 //
 // On the benchmark's 12 to 24 MP photographs (bench/README.md), the step
-// costs 1.2 to 1.3 times libvips's CPU for baseline JPEGs and 1.4 for
-// progressive ones; about half of it is nfnt/resize, a third the entropy
-// decoding of the JPEG.
+// costs 1.17 to 1.25 times libvips's CPU, baseline or progressive; about
+// half of it is nfnt/resize, a fifth to a third the entropy decoding.
 //
 // # Memory per pixel cap
 //
