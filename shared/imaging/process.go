@@ -199,8 +199,7 @@ func decodeImage(hdr Header, src *source, canvas image.Rectangle, first step,
 	studio := hdr.Format == WebP
 	k := boxFactor(canvas.Dx(), canvas.Dy(), first.width, first.height, decodedLanczosRatio)
 	p := toPlanar(img, canvas, k, bg, studio)
-	img = nil
-	collectDecoderGarbage()
+	collectDecoderGarbage() // img is not used past here
 	return p, nil
 }
 
