@@ -133,13 +133,13 @@ func TestLateAdobeMarkerIsIgnored(t *testing.T) {
 	if data[2] != 0xff || data[3] != 0xe0 {
 		t.Fatal("no APP0 after SOI")
 	}
-	app0 := 2 + int(data[4])<<8 | int(data[5])
+	app0 := 2 + (int(data[4])<<8 | int(data[5]))
 	rest := data[2+app0:]
 	adobe := []byte{0xff, 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0}
 	// The second SOS's tables start after the first scan's data: the first
 	// marker after it that is not RST or stuffing.
 	sos := bytes.Index(rest, []byte{0xff, 0xda})
-	i := sos + 2 + int(rest[sos+2])<<8 | int(rest[sos+3])
+	i := sos + 2 + (int(rest[sos+2])<<8 | int(rest[sos+3]))
 	for rest[i] != 0xff || rest[i+1] == 0 || rest[i+1] >= 0xd0 && rest[i+1] <= 0xd7 {
 		i++
 	}

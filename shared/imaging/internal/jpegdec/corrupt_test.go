@@ -350,3 +350,40 @@ func TestReaderChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestTooManyScans: a progressive file whose last scan is repeated until it
+// has more than MaxScans scans is refused, quickly, with an
+// UnsupportedError; each repeat costs a pass over every block, so such a
+// file is a CPU bomb within the byte cap. The same file with a few repeats
+// decodes.
+func TestTooManyScans(t *testing.T) {
+	data, err := os.ReadFile("testdata/prog-2x2.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first scan, of the DC coefficients: repeating it rewrites them
+	// with the same values, a valid file but for the count.
+	first := bytes.Index(data, []byte{0xff, 0xda})
+	end := first + 2 + (int(data[first+2])<<8 | int(data[first+3]))
+	for data[end] != 0xff || data[end+1] == 0 || data[end+1] >= 0xd0 && data[end+1] <= 0xd7 {
+		end++
+	}
+	scan := data[first:end]
+	eoi := bytes.LastIndex(data, []byte{0xff, 0xd9})
+	scans := bytes.Count(data, []byte{0xff, 0xda})
+	build := func(repeats int) []byte {
+		f := append([]byte{}, data[:eoi]...)
+		for range repeats {
+			f = append(f, scan...)
+		}
+		return append(f, 0xff, 0xd9)
+	}
+	if _, err := Decode(bytes.NewReader(build(5)), 8); err != nil {
+		t.Fatalf("%d scans: %v", scans+5, err)
+	}
+	_, err = Decode(bytes.NewReader(build(MaxScans+1-scans)), 1)
+	var unsupported UnsupportedError
+	if !errors.As(err, &unsupported) {
+		t.Fatalf("%d scans: got %v, want an UnsupportedError", MaxScans+1, err)
+	}
+}

@@ -17,6 +17,9 @@
 //   - Four-component (CMYK, YCCK) and RGB files are refused with an
 //     UnsupportedError; the caller decodes those with image/jpeg.
 //   - DecodeConfig and the image.RegisterFormat hook are gone.
+//   - Corrupt files image/jpeg decodes anyway are refused: Huffman tables
+//     with more codes than fit, coefficients beyond 16 bits, a successive
+//     approximation shift over 13, more than MaxScans scans.
 package jpegdec
 
 import (
@@ -58,6 +61,9 @@ type Image struct {
 func ScaledSize(w, h, eighths int) (int, int) {
 	return (w*eighths + 7) / 8, (h*eighths + 7) / 8
 }
+
+// MaxScans is how many scans a file may have: see processSOS.
+const MaxScans = 1000
 
 // Decode reads a JPEG from r and returns its planes at eighths/8 of its size,
 // 1 to 8. Errors are FormatError, UnsupportedError, or those of r.

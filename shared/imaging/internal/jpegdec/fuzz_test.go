@@ -38,7 +38,7 @@ const fullScale = 8
 // Huffman table with more codes than fit (testdata/fuzz/FuzzDecode/
 // overfull-huffman), which libjpeg refuses too, coefficients beyond 16 bits
 // and a successive approximation shift over 13, which a 16-bit coefficient
-// store cannot hold.
+// store cannot hold, and more than MaxScans scans.
 //
 // Inputs over fuzzMaxInput bytes, or that image/jpeg's DecodeConfig fails on
 // or finds over fuzzMaxPixels, are skipped.
@@ -98,7 +98,8 @@ func FuzzDecode(f *testing.F) {
 			switch fullErr {
 			case FormatError("Huffman table has more codes than fit"), // as libjpeg, see processDHT
 				errCoefficientRange, // beyond 16 bits, see decodeBlock
-				FormatError("bad successive approximation values"): // Al over 13
+				FormatError("bad successive approximation values"), // Al over 13
+				UnsupportedError(fmt.Sprintf("more than %d scans", MaxScans)): // see processSOS
 				return // corrupt files image/jpeg decodes anyway; refused on purpose
 			}
 			t.Fatalf("image/jpeg decodes it as a %T; Decode fails: %v", m, fullErr)

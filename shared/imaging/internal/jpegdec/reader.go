@@ -135,6 +135,7 @@ type decoder struct {
 	adobeTransformValid bool
 	adobeTransform      uint8
 	eobRun              uint16 // End-of-Band run, specified in section G.1.2.2.
+	scans               int    // how many SOS segments were read (imagepipe)
 
 	comp [maxComponents]component
 	// progCoeffs is the saved state between progressive-mode scans.

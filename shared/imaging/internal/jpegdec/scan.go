@@ -6,7 +6,10 @@
 
 package jpegdec
 
-import mbits "math/bits"
+import (
+	"fmt"
+	mbits "math/bits"
+)
 
 // makePlanes allocates the planes the blocks are written to: whole MCUs of
 // samples, each block giving d.eighths samples a side.
@@ -36,6 +39,14 @@ func (d *decoder) makePlanes(mxx, myy int) {
 func (d *decoder) processSOS(n int) error {
 	if d.nComp == 0 {
 		return FormatError("missing SOF marker")
+	}
+	// imagepipe: a scan of end-of-band runs covers every block of the
+	// picture in a few bytes, so a file of thousands of them would cost
+	// minutes of CPU within the byte and pixel caps. Encoders write at most
+	// a few dozen (libjpeg's default script has 10); libjpeg-turbo's tools
+	// refuse files over a limit for the same reason.
+	if d.scans++; d.scans > MaxScans {
+		return UnsupportedError(fmt.Sprintf("more than %d scans", MaxScans))
 	}
 	if n < 6 || 4+2*d.nComp < n || n%2 != 0 {
 		return FormatError("SOS has wrong length")
