@@ -98,7 +98,7 @@ func FuzzDecode(f *testing.F) {
 			switch fullErr {
 			case FormatError("Huffman table has more codes than fit"), // as libjpeg, see processDHT
 				errCoefficientRange, // beyond 16 bits, see decodeBlock
-				FormatError("bad successive approximation values"), // Al over 13
+				FormatError("bad successive approximation values"),            // Al over 13
 				UnsupportedError(fmt.Sprintf("more than %d scans", MaxScans)): // see processSOS
 				return // corrupt files image/jpeg decodes anyway; refused on purpose
 			}
