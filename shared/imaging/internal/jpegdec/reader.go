@@ -414,7 +414,8 @@ func (d *decoder) processApp0Marker(n int) error {
 	}
 	n -= 5
 
-	d.jfif = d.tmp[0] == 'J' && d.tmp[1] == 'F' && d.tmp[2] == 'I' && d.tmp[3] == 'F' && d.tmp[4] == '\x00'
+	d.jfif = d.tmp[0] == 'J' && d.tmp[1] == 'F' && d.tmp[2] == 'I' && d.tmp[3] == 'F' &&
+		d.tmp[4] == '\x00'
 
 	if n > 0 {
 		return d.ignore(n)
