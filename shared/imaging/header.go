@@ -165,11 +165,7 @@ func readHeader(s *source) (Header, color.Model, error) {
 // decodeConfig runs the standard DecodeConfig of format, turning a decoder
 // panic into an error: no input may bring the Lambda down.
 func decodeConfig(format Format, r io.Reader) (cfg image.Config, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			cfg, err = image.Config{}, fmt.Errorf("decoder panic: %v", p)
-		}
-	}()
+	defer recoverDecoder(&err)
 	switch format {
 	case JPEG:
 		return jpeg.DecodeConfig(r)
@@ -181,6 +177,15 @@ func decodeConfig(format Format, r io.Reader) (cfg image.Config, err error) {
 		return webp.DecodeConfig(r)
 	}
 	return image.Config{}, fmt.Errorf("no decoder for %q", format)
+}
+
+// recoverDecoder, deferred by a function that runs a decoder, turns the
+// decoder's panic into the function's error; its other results are left
+// zero, since the panic came before they were returned.
+func recoverDecoder(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("decoder panic: %v", p)
+	}
 }
 
 // classify turns a decoder error into one of the package's error types,

@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -155,15 +156,9 @@ func decodeJPEGPlanes(src *source, canvas image.Rectangle, first step) (p planar
 		}
 	}()
 	w, h := canvas.Dx(), canvas.Dy()
-	eighths := 1
-	for eighths < 8 {
-		// The picture's own extent at n/8, not the grid rounded up to it.
-		if float64(w*eighths) >= 8*decodedLanczosRatio*float64(first.width) &&
-			float64(h*eighths) >= 8*decodedLanczosRatio*float64(first.height) {
-			break
-		}
-		eighths++
-	}
+	eighths := jpegdec.ScaleFor(w, h,
+		int(math.Ceil(decodedLanczosRatio*float64(first.width))),
+		int(math.Ceil(decodedLanczosRatio*float64(first.height))))
 	m, err := jpegdec.Decode(src, eighths)
 	if err != nil {
 		return planar{}, classify(JPEG, src, err)
@@ -216,11 +211,7 @@ func collectDecoderGarbage() { runtime.GC() }
 // JPEGs come here only when they are CMYK, YCCK or RGB, which
 // internal/jpegdec leaves to image/jpeg.
 func decode(format Format, r io.Reader) (img image.Image, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			img, err = nil, fmt.Errorf("decoder panic: %v", p)
-		}
-	}()
+	defer recoverDecoder(&err)
 	switch format {
 	case JPEG:
 		return jpeg.Decode(r)

@@ -61,8 +61,8 @@ func runDecode(in string) error {
 }
 
 // runDecodeScaled only decodes the file with the package's own decoder, at
-// the scale the job decodes it at for its 1600 px variant: the smallest n/8
-// that leaves the picture no smaller than that (see decodeJPEGPlanes).
+// the scale the job decodes it at for its 1600 px variant (jpegdec.ScaleFor
+// on the long edge, as decodeJPEGPlanes does on both).
 func runDecodeScaled(in string) error {
 	f, err := os.Open(in)
 	if err != nil {
@@ -77,10 +77,8 @@ func runDecodeScaled(in string) error {
 		return err
 	}
 	long := max(cfg.Width, cfg.Height)
-	eighths := 1
-	for eighths < 8 && (long*eighths+7)/8 < min(long, 1600) {
-		eighths++
-	}
+	target := min(long, 1600)
+	eighths := jpegdec.ScaleFor(long, long, target, target)
 	if _, err := jpegdec.Decode(bufio.NewReaderSize(f, 64<<10), eighths); err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}

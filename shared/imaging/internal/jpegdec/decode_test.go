@@ -184,3 +184,21 @@ func TestRefusesBadScale(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleFor: the scales the resize step decodes the benchmark's photos
+// at on their way to 1600 px, and the edge cases.
+func TestScaleFor(t *testing.T) {
+	for _, c := range []struct{ w, h, minW, minH, want int }{
+		{4272, 2848, 1600, 1067, 3}, // 12 MP: 1602×1068
+		{6028, 3391, 1600, 900, 3},  // 20 MP: 2260.5 wide; 2/8 is 1507
+		{6533, 3675, 1600, 900, 2},  // 24 MP: 1633.25×918.75
+		{1001, 1001, 125, 125, 1},   // 125.125: the true extent, not the grid's 126
+		{1001, 1001, 126, 126, 2},
+		{100, 100, 100, 100, 8}, // no reduction
+		{9, 9, 1, 1, 1},
+	} {
+		if got := ScaleFor(c.w, c.h, c.minW, c.minH); got != c.want {
+			t.Errorf("ScaleFor(%d, %d, %d, %d) = %d, want %d", c.w, c.h, c.minW, c.minH, got, c.want)
+		}
+	}
+}

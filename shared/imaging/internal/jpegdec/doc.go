@@ -65,6 +65,17 @@ func ScaledSize(w, h, eighths int) (int, int) {
 // MaxScans is how many scans a file may have: see processSOS.
 const MaxScans = 1000
 
+// ScaleFor returns the smallest scale, in eighths, at which a w×h picture
+// still covers minW×minH: the smallest n with w·n/8 ≥ minW and h·n/8 ≥
+// minH (the picture's own extent, not its grid rounded up), or 8.
+func ScaleFor(w, h, minW, minH int) int {
+	n := 1
+	for n < 8 && (w*n < 8*minW || h*n < 8*minH) {
+		n++
+	}
+	return n
+}
+
 // Decode reads a JPEG from r and returns its planes at eighths/8 of its size,
 // 1 to 8. Errors are FormatError, UnsupportedError, or those of r.
 func Decode(r io.Reader, eighths int) (*Image, error) {

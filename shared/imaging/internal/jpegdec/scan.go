@@ -685,7 +685,7 @@ func (d *decoder) restart(expectedRST *uint8, dc *[maxComponents]int32) error {
 // two-byte marker sequence where M is not 0x00, 0xFF or the expectedRST.
 //
 // This is similar to libjpeg's jdmarker.c's next_marker function.
-// https://github.com/libjpeg-turbo/libjpeg-turbo/blob/2dfe6c0fe9e18671105e94f7cbf044d4a1d157e6/jdmarker.c#L892-L935
+// https://github.com/libjpeg-turbo/libjpeg-turbo/blob/2dfe6c0f/jdmarker.c#L892-L935
 //
 // Precondition: d.tmp[:2] holds the next two bytes of JPEG-encoded input
 // (input in the d.readFull sense).
