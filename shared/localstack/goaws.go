@@ -103,6 +103,14 @@ func startGoaws(region, account string, port int, log *slog.Logger) (*goawsServe
 		Port:      portStr,
 		Region:    region,
 		AccountID: account,
+		// SQS's defaults, which goaws's configuration loader (not used here)
+		// would set; left at zero, a received message would become visible
+		// again, and its receipt handle stale, at goaws's next tick.
+		QueueAttributeDefaults: models.EnvQueueAttributes{
+			VisibilityTimeout:      30,
+			MaximumMessageSize:     256 * 1024,
+			MessageRetentionPeriod: 4 * 24 * 60 * 60,
+		},
 	}
 	goawsGate.Unlock()
 

@@ -22,6 +22,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/imagepipe/imagepipe/shared/awsconfig"
 	"github.com/imagepipe/imagepipe/shared/s3event"
@@ -618,4 +619,33 @@ func postUpload(ctx context.Context, endpoint, bucket, key string, content []byt
 		return fmt.Errorf("POST: %s: %s", resp.Status, b)
 	}
 	return nil
+}
+
+// A message received from any of the Stack's queues stays hidden, and its
+// receipt handle valid, for SQS's default 30 s: goaws's own default, when
+// started without its configuration loader, is 0 s, which let its periodic
+// task return a message between a receive and its delete.
+func TestReceivedMessageCanBeDeletedLater(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, Options{})
+	ctx := testContext(t)
+	for _, q := range []string{s.SubscriberQueueURL, s.DLQURL} {
+		if _, err := s.direct.sqs.SendMessage(ctx, &sqs.SendMessageInput{
+			QueueUrl: aws.String(q), MessageBody: aws.String("m"),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.direct.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(q),
+		})
+		if err != nil || len(out.Messages) != 1 {
+			t.Fatalf("%s: receive: %d messages, %v", q, len(out.Messages), err)
+		}
+		time.Sleep(3 * goawsPeriod)
+		if _, err := s.direct.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{
+			QueueUrl: aws.String(q), ReceiptHandle: out.Messages[0].ReceiptHandle,
+		}); err != nil {
+			t.Errorf("%s: delete after %v: %v", q, 3*goawsPeriod, err)
+		}
+	}
 }
