@@ -27,9 +27,15 @@ func Load(ctx context.Context) (aws.Config, error) {
 // AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, it addresses buckets by path
 // (http://host/bucket/key): S3-compatible servers on a host name such as
 // localhost cannot serve virtual-hosted bucket names.
+//
+// The client does not log "Response has no supported checksum" for each
+// object read that S3 (or an emulator) returns without a checksum: the SDK
+// prints it as plain text on stderr, in the middle of the steps' JSON logs,
+// and there is nothing to do about it.
 func S3(cfg aws.Config) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = o.UsePathStyle || S3EndpointOverridden()
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 }
 
