@@ -140,8 +140,13 @@ func newFunctions(ctx *pulumi.Context, cfg settings, prefix string, code map[str
 		},
 		notifyStep: {
 			memory: 128, timeout: 20,
-			env:    pulumi.StringMap{"TOPIC_ARN": st.topic.Arn},
-			grants: grants{"sns:Publish": resources(st.topic.Arn)},
+			env: pulumi.StringMap{"TOPIC_ARN": st.topic.Arn, "TABLE_NAME": st.table.Name},
+			// metadata.Store claims and marks each announcement with a
+			// conditional UpdateItem.
+			grants: grants{
+				"sns:Publish":         resources(st.topic.Arn),
+				"dynamodb:UpdateItem": resources(st.table.Arn),
+			},
 		},
 		recordFailureStep: {
 			memory: 128, timeout: 30,

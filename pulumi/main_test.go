@@ -136,7 +136,9 @@ func expectedGrants() map[string]map[string][]string {
 			"dynamodb:PutItem":    {tableArn},
 			"dynamodb:UpdateItem": {tableArn},
 		}),
-		notifyStep: with(notifyStep, map[string][]string{"sns:Publish": {topicArn}}),
+		notifyStep: with(notifyStep, map[string][]string{
+			"sns:Publish": {topicArn}, "dynamodb:UpdateItem": {tableArn},
+		}),
 		recordFailureStep: with(recordFailureStep, map[string][]string{
 			"dynamodb:GetItem":    {tableArn},
 			"dynamodb:PutItem":    {tableArn},
@@ -521,7 +523,7 @@ func expectedEnv() map[string]map[string]string {
 			"VARIANTS": "large:1600,medium:800,thumb:200", "JPEG_QUALITY": "85",
 			"BACKGROUND": "#ffffff", "MAX_PIXELS": "50000000"},
 		persistStep:       {"TABLE_NAME": tableName},
-		notifyStep:        {"TOPIC_ARN": topicArn},
+		notifyStep:        {"TOPIC_ARN": topicArn, "TABLE_NAME": tableName},
 		recordFailureStep: {"TABLE_NAME": tableName, "TOPIC_ARN": topicArn},
 		uploadURLStep: {"ORIGINALS_BUCKET": originalsName, "UPLOAD_URL_EXPIRY": "5m",
 			"MAX_BYTES":             "52428800",

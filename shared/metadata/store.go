@@ -37,10 +37,12 @@ type Item struct {
 	// one that failed and was then redriven to DONE; a Step Functions retry
 	// that rewrites the same outcome counts as well.
 	Attempts int `dynamodbav:"attempts" json:"attempts"`
-	// Notified is set by [Store.MarkNotified] once the failure recorder has
-	// announced this outcome, so a redelivered status change is not
-	// announced twice; every [Store.Write] clears it.
-	Notified bool `dynamodbav:"notified" json:"notified"`
+	// AnnouncedBy is the execution that holds the announcement of this
+	// outcome ([Store.ClaimAnnouncement]) and Notified says it was made
+	// ([Store.MarkNotified]); every [Store.Write] that changes the outcome
+	// clears both.
+	AnnouncedBy string `dynamodbav:"announcedBy,omitempty" json:"announcedBy,omitempty"`
+	Notified    bool   `dynamodbav:"notified" json:"notified"`
 	// LastModified is the time of the last change, RFC 3339 in UTC.
 	LastModified string `dynamodbav:"lastModified" json:"lastModified"`
 }
@@ -56,6 +58,7 @@ func (it Item) Record(changed bool) stepio.Record {
 		OriginalS3Key:  it.OriginalS3Key,
 		ProcessedS3Key: it.ProcessedS3Key,
 		Variants:       it.Variants,
+		Sequencer:      it.Sequencer,
 		Changed:        changed,
 	}
 }
@@ -98,11 +101,15 @@ func (s *Store) Get(ctx context.Context, imageID string) (item Item, found bool,
 //   - an item with an older sequencer (an older upload to the key) is replaced;
 //   - an item with a newer sequencer is never replaced;
 //   - for the same sequencer, a FAILED outcome never replaces DONE, and an
-//     outcome already stored by another execution (a duplicated S3 event) is
-//     left as it is — changed is false, so no second notification goes out;
+//     outcome already stored by another execution (a duplicated S3 event, a
+//     new execution replaying a failed one) is left as it is and changed is
+//     false;
 //   - the same execution writing again (a Step Functions retry after a lost
-//     response) rewrites the item and reports changed, so its notification is
-//     still sent.
+//     response) rewrites the item and reports changed.
+//
+// Whether an outcome is announced is not decided here but by
+// [Store.ClaimAnnouncement], so that an outcome stored by an execution that
+// then failed to announce it is announced by the one that replays it.
 //
 // Width, Height, Format, Bytes, ProcessedS3Key and Variants are removed when
 // the new item leaves them empty, so a FAILED item never shows an older
@@ -209,6 +216,7 @@ func updateExpression(item Item) (string, map[string]types.AttributeValue,
 // lacks it.
 var emptyValues = map[string]types.AttributeValue{
 	"processedS3Key": str(""),
+	"announcedBy":    str(""),
 	"variants":       &types.AttributeValueMemberNULL{Value: true},
 	"reason":         str(""),
 	"width":          &types.AttributeValueMemberN{Value: "0"},
@@ -221,8 +229,8 @@ var emptyValues = map[string]types.AttributeValue{
 // same item always produces the same request.
 var attributeOrder = []string{
 	"userId", "originalS3Key", "processedS3Key", "variants", "status", "reason",
-	"width", "height", "format", "bytes", "sequencer", "executionArn", "notified",
-	"lastModified",
+	"width", "height", "format", "bytes", "sequencer", "executionArn", "announcedBy",
+	"notified", "lastModified",
 }
 
 func join(list, item string) string {
@@ -234,17 +242,82 @@ func join(list, item string) string {
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
 
-// MarkNotified records that the outcome executionArn stored for imageID has
-// been announced. It does nothing when another execution has stored an
-// outcome since.
+// ClaimAnnouncement reserves, for executionArn, the announcement of the
+// outcome status of the upload sequencer that imageID holds, and reports
+// whether it did. It does not when that outcome was announced already, when
+// another execution holds its announcement, or when the item holds another
+// outcome or a newer upload: then nothing is to be sent. An execution that
+// claims again (a retry) gets its claim back. So duplicated executions send
+// one message per outcome even when they run at the same time, and a replay
+// of an execution that stored an outcome but failed to announce it (SNS down
+// past Notify's retries) announces it.
+func (s *Store) ClaimAnnouncement(ctx context.Context, imageID, status, sequencer,
+	executionArn string) (bool, error) {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(s.table),
+		Key:              map[string]types.AttributeValue{KeyAttribute: str(imageID)},
+		UpdateExpression: aws.String("SET #announcedBy = :executionArn"),
+		ConditionExpression: aws.String("#status = :status AND #sequencer = :sequencer AND " +
+			"(attribute_not_exists(#notified) OR #notified = :false) AND " +
+			"(attribute_not_exists(#announcedBy) OR #announcedBy = :none OR " +
+			"#announcedBy = :executionArn)"),
+		ExpressionAttributeNames: map[string]string{"#announcedBy": "announcedBy",
+			"#status": "status", "#sequencer": "sequencer", "#notified": "notified"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":executionArn": str(executionArn),
+			":status":       str(status),
+			":sequencer":    str(s3event.PadSequencer(sequencer)),
+			":false":        &types.AttributeValueMemberBOOL{Value: false},
+			":none":         str(""),
+		},
+	})
+	var conditionFailed *types.ConditionalCheckFailedException
+	if errors.As(err, &conditionFailed) {
+		return false, nil
+	}
+	if err != nil {
+		return false, steperr.FromAWS("dynamodb", "UpdateItem", err)
+	}
+	return true, nil
+}
+
+// ReleaseAnnouncement gives up executionArn's claim on an announcement it
+// has not made (its publish failed, or the execution ended without), so that
+// another execution may make it. It does nothing when executionArn holds no
+// such claim.
+func (s *Store) ReleaseAnnouncement(ctx context.Context, imageID, executionArn string) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(s.table),
+		Key:              map[string]types.AttributeValue{KeyAttribute: str(imageID)},
+		UpdateExpression: aws.String("SET #announcedBy = :none"),
+		ConditionExpression: aws.String("#announcedBy = :executionArn AND " +
+			"(attribute_not_exists(#notified) OR #notified = :false)"),
+		ExpressionAttributeNames: map[string]string{"#announcedBy": "announcedBy",
+			"#notified": "notified"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":executionArn": str(executionArn),
+			":false":        &types.AttributeValueMemberBOOL{Value: false},
+			":none":         str(""),
+		},
+	})
+	var conditionFailed *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &conditionFailed) {
+		return steperr.FromAWS("dynamodb", "UpdateItem", err)
+	}
+	return nil
+}
+
+// MarkNotified records that executionArn has made the announcement it
+// claimed. It does nothing when executionArn holds no claim (another outcome
+// has been stored since).
 func (s *Store) MarkNotified(ctx context.Context, imageID, executionArn string) error {
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
 		Key:                 map[string]types.AttributeValue{KeyAttribute: str(imageID)},
 		UpdateExpression:    aws.String("SET #notified = :true"),
-		ConditionExpression: aws.String("#executionArn = :executionArn"),
+		ConditionExpression: aws.String("#announcedBy = :executionArn"),
 		ExpressionAttributeNames: map[string]string{"#notified": "notified",
-			"#executionArn": "executionArn"},
+			"#announcedBy": "announcedBy"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":true":         &types.AttributeValueMemberBOOL{Value: true},
 			":executionArn": str(executionArn),

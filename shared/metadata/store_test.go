@@ -118,3 +118,63 @@ func TestWriteIsIdempotentAndOrdered(t *testing.T) {
 		})
 	}
 }
+
+// An outcome's announcement is held by one execution at a time, given back
+// when its publish failed, and closed once made; a new outcome opens it again.
+func TestAnnouncementIsClaimedOnce(t *testing.T) {
+	const done, failed = stepio.StatusDone, stepio.StatusFailed
+	ctx := context.Background()
+	store := newStore(t)
+	claim := func(status, seq, exec string, want bool) {
+		t.Helper()
+		got, err := store.ClaimAnnouncement(ctx, "img1", status, seq, exec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("claim %s/%s by %s = %v, want %v", status, seq, exec, got, want)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	claim(done, "0A", "e1", false) // no item yet
+	if _, found, _ := store.Get(ctx, "img1"); found {
+		t.Fatal("a claim created the item")
+	}
+	if _, err := store.Write(ctx, item(done, "0A", "e1")); err != nil {
+		t.Fatal(err)
+	}
+	claim(failed, "0A", "e1", false) // not the stored outcome
+	claim(done, "0B", "e1", false)   // not the stored upload
+	claim(done, "0A", "e2", true)    // a duplicate may announce what e1 stored
+	claim(done, "0A", "e1", false)   // but only one at a time
+	claim(done, "0A", "e2", true)    // a retry gets its claim back
+	must(store.ReleaseAnnouncement(ctx, "img1", "e1")) // not e1's: no effect
+	claim(done, "0A", "e1", false)
+	must(store.ReleaseAnnouncement(ctx, "img1", "e2")) // e2's publish failed
+	claim(done, "A", "e1", true)                       // compared padded
+	must(store.MarkNotified(ctx, "img1", "e2"))        // not e2's claim: no effect
+	must(store.MarkNotified(ctx, "img1", "e1"))
+	must(store.ReleaseAnnouncement(ctx, "img1", "e1")) // made: stays made
+	claim(done, "0A", "e1", false)
+	claim(done, "0A", "e3", false)
+	got, _, err := store.Get(ctx, "img1")
+	if err != nil || !got.Notified || got.AnnouncedBy != "e1" {
+		t.Fatalf("item %+v, %v; want announced by e1", got, err)
+	}
+
+	// A newer upload's outcome is announced afresh.
+	if changed, err := store.Write(ctx, item(failed, "0C", "e4")); err != nil || !changed {
+		t.Fatalf("write: %v, %v", changed, err)
+	}
+	if got, _, _ := store.Get(ctx, "img1"); got.Notified || got.AnnouncedBy != "" {
+		t.Errorf("new outcome keeps the old announcement: %+v", got)
+	}
+	claim(done, "0A", "e1", false)
+	claim(failed, "0C", "e4", true)
+}

@@ -115,9 +115,13 @@ type Record struct {
 	OriginalS3Key  string    `json:"originalS3Key"`
 	ProcessedS3Key string    `json:"processedS3Key,omitempty"`
 	Variants       []Variant `json:"variants,omitempty"`
+	// Sequencer is the S3 event's sequencer of the upload: with Status, it
+	// names the outcome that Notify announces.
+	Sequencer string `json:"sequencer,omitempty"`
 	// Changed reports whether this write changed the stored outcome. It is
 	// false when another execution had already stored the same outcome for the
-	// same upload (a duplicated S3 event), and then no notification is sent.
+	// same upload (a duplicated S3 event, a replay). It is shown, not obeyed:
+	// whether a message goes out is the item's announcement claim's to decide.
 	Changed bool `json:"changed"`
 }
 
@@ -132,6 +136,8 @@ type NotifyInput struct {
 type NotifyOutput struct {
 	// MessageID is the SNS message id; empty when nothing was sent.
 	MessageID string `json:"messageId,omitempty"`
-	// Skipped is true when the outcome had been notified already.
+	// Skipped is true when nothing was to be sent: the outcome had been
+	// announced, another execution is announcing it, or the item holds a
+	// newer one.
 	Skipped bool `json:"skipped"`
 }

@@ -106,10 +106,6 @@ func (h *Handler) Handle(ctx context.Context, event events.CloudWatchEvent) (Out
 		return Unchanged, steperr.Boundary(err)
 	}
 	if found && stored.ExecutionArn == sc.ExecutionArn && stored.Status == item.Status {
-		if stored.Notified {
-			log.Info("failure already recorded and announced")
-			return Unchanged, nil
-		}
 		return h.announce(ctx, log, stored, sc.ExecutionArn)
 	}
 	changed, err := h.store.Write(ctx, item)
@@ -118,19 +114,38 @@ func (h *Handler) Handle(ctx context.Context, event events.CloudWatchEvent) (Out
 		return Unchanged, steperr.Boundary(err)
 	}
 	if !changed {
+		// An execution that ended inside Notify (out of time past its retry)
+		// may still hold the announcement of the DONE it stored: give it
+		// back, so that a new execution with the same input announces it.
+		if err := h.store.ReleaseAnnouncement(ctx, item.ImageID, sc.ExecutionArn); err != nil {
+			log.Error("giving the announcement back failed", "error", err.Error())
+		}
 		log.Info("failure not recorded: the item is DONE or already FAILED")
 		return Unchanged, nil
 	}
 	return h.announce(ctx, log, item, sc.ExecutionArn)
 }
 
-// announce publishes the failure notification of item and marks it
-// announced.
+// announce publishes the failure notification of item, once: it claims the
+// announcement, publishes and marks it made, as Notify does.
 func (h *Handler) announce(ctx context.Context, log *slog.Logger, item metadata.Item,
 	executionArn string) (Outcome, error) {
+	claimed, err := h.store.ClaimAnnouncement(ctx, item.ImageID, item.Status, item.Sequencer,
+		executionArn)
+	if err != nil {
+		log.Error("claiming the announcement failed", "error", err.Error())
+		return Recorded, steperr.Boundary(err)
+	}
+	if !claimed {
+		log.Info("failure already recorded and announced")
+		return Unchanged, nil
+	}
 	id, err := h.pub.Publish(ctx, item.Record(true), executionArn)
 	if err != nil {
 		log.Error("publish failed", "error", err.Error())
+		if rerr := h.store.ReleaseAnnouncement(ctx, item.ImageID, executionArn); rerr != nil {
+			log.Error("giving the announcement back failed", "error", rerr.Error())
+		}
 		return Recorded, steperr.Boundary(err)
 	}
 	if err := h.store.MarkNotified(ctx, item.ImageID, executionArn); err != nil {

@@ -41,6 +41,29 @@ func fixture(t *testing.T, mutate func(d map[string]any)) events.CloudWatchEvent
 	return ev
 }
 
+// newRecorder returns a recorder over a fresh local stack, its store, and
+// the stack.
+func newRecorder(t *testing.T) (*recordfailure.Handler, *metadata.Store, *localstack.Stack) {
+	t.Helper()
+	ctx := context.Background()
+	stack, err := localstack.Start(ctx, localstack.Options{
+		OriginalsBucket: "imagepipe-originals",
+		Logger:          slog.New(slog.NewJSONHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Close() })
+	stack.Setenv(t)
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := metadata.NewStore(dynamodb.NewFromConfig(cfg), stack.TableName)
+	pub := notification.NewPublisher(sns.NewFromConfig(cfg), stack.TopicARN)
+	return recordfailure.New(store, pub, slog.New(slog.NewJSONHandler(t.Output(), nil))),
+		store, stack
+}
+
 func TestRecorder(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -78,21 +101,7 @@ func TestRecorder(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			stack, err := localstack.Start(ctx, localstack.Options{
-				OriginalsBucket: "imagepipe-originals",
-				Logger:          slog.New(slog.NewJSONHandler(t.Output(), nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { stack.Close() })
-			stack.Setenv(t)
-			cfg, err := awsconfig.Load(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			store := metadata.NewStore(dynamodb.NewFromConfig(cfg), stack.TableName)
-			pub := notification.NewPublisher(sns.NewFromConfig(cfg), stack.TopicARN)
-			h := recordfailure.New(store, pub, slog.New(slog.NewJSONHandler(t.Output(), nil)))
+			h, store, stack := newRecorder(t)
 			if c.stored != nil {
 				if _, err := store.Write(ctx, *c.stored); err != nil {
 					t.Fatal(err)
@@ -100,6 +109,7 @@ func TestRecorder(t *testing.T) {
 			}
 
 			var got recordfailure.Outcome
+			var err error
 			for range c.events {
 				if got, err = h.Handle(ctx, fixture(t, c.mutate)); err != nil {
 					t.Fatal(err)
@@ -128,5 +138,44 @@ func TestRecorder(t *testing.T) {
 				t.Errorf("%d messages, want %d", len(msgs), c.messages)
 			}
 		})
+	}
+}
+
+// An execution that ran out of time inside Notify, holding the announcement
+// of the DONE it stored, gives it back when it ends: the item stays DONE, no
+// failure message goes out, and a new execution may announce the DONE.
+func TestEndedExecutionGivesItsAnnouncementBack(t *testing.T) {
+	ctx := context.Background()
+	h, store, stack := newRecorder(t)
+	const exec = "arn:aws:states:us-east-1:000000000000:execution:imagepipe:9a4d3e0c"
+	done := metadata.Item{
+		ImageID: "img-1", UserID: "user-1", Status: stepio.StatusDone,
+		OriginalS3Key: "user-uploads/user-1/img-1.jpg", Sequencer: "0A1B",
+		ProcessedS3Key: "processed/img-1.jpg", ExecutionArn: exec,
+	}
+	if _, err := store.Write(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := store.ClaimAnnouncement(ctx, "img-1", stepio.StatusDone, "0A1B", exec)
+	if err != nil || !ok {
+		t.Fatalf("claim: %v, %v", ok, err)
+	}
+
+	got, err := h.Handle(ctx, fixture(t, func(d map[string]any) {
+		d["executionArn"], d["error"], d["cause"] = exec, "States.Timeout", nil
+	}))
+	if err != nil || got != recordfailure.Unchanged {
+		t.Fatalf("outcome %s, %v; want %s", got, err, recordfailure.Unchanged)
+	}
+	if it, _, _ := store.Get(ctx, "img-1"); it.Status != stepio.StatusDone ||
+		it.AnnouncedBy != "" {
+		t.Errorf("item %s announced by %q, want DONE and unclaimed", it.Status, it.AnnouncedBy)
+	}
+	if ok, err := store.ClaimAnnouncement(ctx, "img-1", stepio.StatusDone, "0A1B",
+		exec+"-replay-1"); err != nil || !ok {
+		t.Errorf("a new execution's claim: %v, %v; want it granted", ok, err)
+	}
+	if msgs, err := stack.TopicMessages(ctx); err != nil || len(msgs) != 0 {
+		t.Errorf("%d messages, %v; want none", len(msgs), err)
 	}
 }

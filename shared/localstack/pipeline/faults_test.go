@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -185,5 +186,154 @@ func TestDuplicatedEventChangesNothing(t *testing.T) {
 	}
 	if msgs := messages(t, ctx, p); len(msgs) != 1 {
 		t.Errorf("%d messages, want 1", len(msgs))
+	}
+}
+
+// SNS down past the announcing task's retries: the execution fails at that
+// task with its outcome stored but unannounced. Once SNS is back, a redrive
+// or a new execution with the same input sends the one message — for a
+// processed image (Notify) as for a rejected one (NotifyRejection) — and a
+// later duplicate of the event sends nothing more.
+func TestFailedAnnouncementIsMadeByTheReplay(t *testing.T) {
+	cases := []struct {
+		name, ext string
+		content   []byte
+		status    string
+		task      string
+	}{
+		{"processed", "jpg", sample(t, "photo.jpg"), stepio.StatusDone, "Notify"},
+		{"rejected", "jpg", []byte("not a picture"), stepio.StatusFailed, "NotifyRejection"},
+	}
+	for _, c := range cases {
+		for _, recovery := range []string{"redrive", "new execution"} {
+			t.Run(c.name+"/"+recovery, func(t *testing.T) {
+				p, ctx := faulty(t)
+				p.Stack.Faults.SNS.FailUntilCleared("Publish",
+					faults.Fault{Kind: faults.Unavailable})
+				id := uuid.NewString()
+				upload(t, ctx, p, objectkey.OriginalKey("user-1", id, c.ext), c.content)
+
+				execs := idle(t, ctx, p)
+				if len(execs) != 1 {
+					t.Fatalf("%d executions", len(execs))
+				}
+				failed := execs[0]
+				states, attempts := visits(t, p, failed.ExecutionArn)
+				if failed.Status != engine.StatusFailed ||
+					failed.Error != "DependencyUnavailable" ||
+					states[len(states)-1] != c.task || attempts[c.task] != 7 {
+					t.Fatalf("execution %s %s, states %v, %s ran %d times; "+
+						"want FAILED at %s after 7", failed.Status, failed.Error, states,
+						c.task, attempts[c.task], c.task)
+				}
+				if it := item(t, ctx, p, id); it.Status != c.status || it.Notified {
+					t.Errorf("item %s notified=%v, want %s unannounced",
+						it.Status, it.Notified, c.status)
+				}
+				if msgs := messages(t, ctx, p); len(msgs) != 0 {
+					t.Fatalf("%d messages while SNS is down", len(msgs))
+				}
+
+				p.Stack.Faults.Clear()
+				arn := failed.ExecutionArn
+				if recovery == "redrive" {
+					if err := p.Machine.Redrive(ctx, arn); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					var err error
+					if arn, err = p.Machine.Start(ctx, "", failed.Input); err != nil {
+						t.Fatal(err)
+					}
+				}
+				end, err := p.Machine.Wait(ctx, arn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.status == stepio.StatusDone && end.Status != engine.StatusSucceeded ||
+					c.status == stepio.StatusFailed && end.Error != "ImageRejected" {
+					t.Fatalf("after %s: %s %s", recovery, end.Status, end.Error)
+				}
+				if _, err := p.Stack.SendRaw(ctx, sqsBody(t, failed.Input)); err != nil {
+					t.Fatal(err)
+				}
+				idle(t, ctx, p)
+
+				msgs := messages(t, ctx, p)
+				if len(msgs) != 1 || msgs[0].Attributes["status"].Value != c.status {
+					t.Fatalf("messages %+v, want one %s", msgs, c.status)
+				}
+				if it := item(t, ctx, p, id); it.Status != c.status || !it.Notified ||
+					it.Attempts != 1 {
+					t.Errorf("item %s notified=%v after %d attempts, "+
+						"want %s announced after 1", it.Status, it.Notified, it.Attempts, c.status)
+				}
+			})
+		}
+	}
+}
+
+// Duplicated deliveries that run side by side still send one message: the
+// three executions enter Notify together and one of them claims the
+// announcement.
+func TestDuplicatesRunningTogetherSendOneMessage(t *testing.T) {
+	const copies = 3
+	arrived, release := make(chan struct{}, copies), make(chan struct{})
+	p, ctx := start(t, pipeline.Options{
+		WrapTask: func(function string, h engine.Handler) engine.Handler {
+			if function != "notify" {
+				return h
+			}
+			return func(c context.Context, in json.RawMessage) (json.RawMessage, error) {
+				arrived <- struct{}{}
+				select {
+				case <-release:
+				case <-c.Done():
+					return nil, c.Err()
+				}
+				return h(c, in)
+			}
+		}})
+	id := uuid.NewString()
+	upload(t, ctx, p, objectkey.OriginalKey("user-1", id, "jpg"), sample(t, "photo.jpg"))
+	wait := func() {
+		t.Helper()
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			t.Fatal("no execution reached Notify")
+		}
+	}
+	wait()
+	running, err := p.Machine.List(engine.ListFilter{Status: engine.StatusRunning})
+	if err != nil || len(running) != 1 {
+		t.Fatalf("running %+v, %v; want the first execution", running, err)
+	}
+	body := sqsBody(t, running[0].Input)
+	for range copies - 1 {
+		if _, err := p.Stack.SendRaw(ctx, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range copies - 1 {
+		wait()
+	}
+	close(release)
+
+	execs := idle(t, ctx, p)
+	if len(execs) != copies {
+		t.Fatalf("%d executions, want %d", len(execs), copies)
+	}
+	for _, e := range execs {
+		if e.Status != engine.StatusSucceeded {
+			t.Errorf("execution %s %s", e.Status, e.Error)
+		}
+	}
+	if msgs := messages(t, ctx, p); len(msgs) != 1 {
+		t.Errorf("%d messages, want 1", len(msgs))
+	}
+	if it := item(t, ctx, p, id); it.Status != stepio.StatusDone || it.Attempts != 1 ||
+		!it.Notified {
+		t.Errorf("item %+v, want DONE once and announced", it)
 	}
 }

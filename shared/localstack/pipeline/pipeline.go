@@ -186,7 +186,8 @@ func (p *Pipeline) handlers(cfg aws.Config) (map[taskName]engine.Handler, error)
 		{"resize", statemachine.ResizeFunction}: Task(
 			resize.New(resizeCfg, p.S3, p.log).Handle),
 		{"persist", statemachine.PersistFunction}: Task(persist.New(p.Store, p.log).Handle),
-		{"notify", statemachine.NotifyFunction}:   Task(notify.New(pub, p.log).Handle),
+		{"notify", statemachine.NotifyFunction}: Task(
+			notify.New(p.Store, pub, p.log).Handle),
 	}, nil
 }
 

@@ -6,9 +6,11 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/imagepipe/imagepipe/shared/lambdastart"
+	"github.com/imagepipe/imagepipe/shared/metadata"
 	"github.com/imagepipe/imagepipe/shared/notification"
 	"github.com/imagepipe/imagepipe/steps/notify"
 )
@@ -16,7 +18,8 @@ import (
 func main() {
 	lambdastart.Run(notify.LoadConfig,
 		func(cfg notify.Config, aws aws.Config, log *slog.Logger) (any, error) {
+			store := metadata.NewStore(dynamodb.NewFromConfig(aws), cfg.Table)
 			pub := notification.NewPublisher(sns.NewFromConfig(aws), cfg.Topic)
-			return notify.New(pub, log).Handle, nil
+			return notify.New(store, pub, log).Handle, nil
 		})
 }
