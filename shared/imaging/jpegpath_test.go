@@ -6,6 +6,7 @@ package imaging
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -13,7 +14,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/imagepipe/imagepipe/shared/imaging/internal/jpegdec"
 )
 
 // lastColumnMean returns the mean of the last column of p's luma.
@@ -228,5 +232,36 @@ func TestProcessEdgeFixtures(t *testing.T) {
 				t.Errorf("%s %s: output %v, %v", f, o.Name, err, m.Bounds())
 			}
 		}
+	}
+}
+
+// CMYK JPEGs, which image/jpeg decodes, are held to jpegdec's limit on scans:
+// a file with one more is rejected as unsupported, before image/jpeg has
+// run the scan past the limit.
+func TestCMYKScanLimit(t *testing.T) {
+	data, err := os.ReadFile("testdata/jpeg-cmyk.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A baseline file: its one scan runs to the end of the image, and a
+	// repeat decodes the same pixels again.
+	sos := bytes.Index(data, []byte{0xff, 0xda})
+	eoi := bytes.LastIndex(data, []byte{0xff, 0xd9})
+	withScans := func(n int) []byte {
+		f := bytes.Clone(data[:eoi])
+		for range n - 1 {
+			f = append(f, data[sos:eoi]...)
+		}
+		return append(f, 0xff, 0xd9)
+	}
+	opts := Options{Variants: []Variant{{"v", 20}}}
+	if _, err := Process(bytes.NewReader(withScans(3)), opts); err != nil {
+		t.Fatalf("3 scans: %v", err)
+	}
+	_, err = Process(bytes.NewReader(withScans(jpegdec.MaxScans+1)), opts)
+	var unsupported *UnsupportedFormatError
+	if !errors.As(err, &unsupported) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("more than %d scans", jpegdec.MaxScans)) {
+		t.Fatalf("%d scans: %v, want an UnsupportedFormatError", jpegdec.MaxScans+1, err)
 	}
 }

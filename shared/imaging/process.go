@@ -209,12 +209,12 @@ func collectDecoderGarbage() { runtime.GC() }
 
 // decode runs the standard decoder of format, turning a panic into an error.
 // JPEGs come here only when they are CMYK, YCCK or RGB, which
-// internal/jpegdec leaves to image/jpeg.
+// internal/jpegdec leaves to image/jpeg; they get jpegdec's limit on scans.
 func decode(format Format, r io.Reader) (img image.Image, err error) {
 	defer recoverDecoder(&err)
 	switch format {
 	case JPEG:
-		return jpeg.Decode(r)
+		return jpeg.Decode(jpegdec.LimitScans(r))
 	case PNG:
 		return png.Decode(r)
 	case GIF:

@@ -43,3 +43,31 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanBomb decodes a 50 MP file of MaxScans scans (300 KB), all
+// but its DC scan end-of-band runs, beside the same frame with 10 scans, as
+// many as an encoder's script: the most a file within the caps can cost, at
+// the scale Process would choose and through image/jpeg (the CMYK path).
+func BenchmarkScanBomb(b *testing.B) {
+	const w, h = 8660, 5773
+	for _, c := range []struct {
+		name  string
+		scans int
+	}{{"10-scans", 9}, {"max-scans", MaxScans - 1}} {
+		f := scanBomb(w, h, 3, c.scans)
+		b.Run(c.name+"/2-8", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Decode(bytes.NewReader(f), 2); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"/image-jpeg", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := jpeg.Decode(LimitScans(bytes.NewReader(f))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -356,13 +356,9 @@ func TestReaderChunks(t *testing.T) {
 // UnsupportedError; each repeat costs a pass over every block, so such a
 // file is a CPU bomb within the byte cap. The same file with a few repeats
 // decodes.
-func TestTooManyScans(t *testing.T) {
-	data, err := os.ReadFile("testdata/prog-2x2.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The first scan, of the DC coefficients: repeating it rewrites them
-	// with the same values, a valid file but for the count.
+// repeatFirstScan returns the JPEG data with its first scan repeated
+// repeats more times before its end, and how many scans data had.
+func repeatFirstScan(data []byte, repeats int) ([]byte, int) {
 	first := bytes.Index(data, []byte{0xff, 0xda})
 	end := first + 2 + (int(data[first+2])<<8 | int(data[first+3]))
 	for data[end] != 0xff || data[end+1] == 0 || data[end+1] >= 0xd0 && data[end+1] <= 0xd7 {
@@ -370,20 +366,60 @@ func TestTooManyScans(t *testing.T) {
 	}
 	scan := data[first:end]
 	eoi := bytes.LastIndex(data, []byte{0xff, 0xd9})
-	scans := bytes.Count(data, []byte{0xff, 0xda})
-	build := func(repeats int) []byte {
-		f := append([]byte{}, data[:eoi]...)
-		for range repeats {
-			f = append(f, scan...)
-		}
-		return append(f, 0xff, 0xd9)
+	f := append([]byte{}, data[:eoi]...)
+	for range repeats {
+		f = append(f, scan...)
 	}
-	if _, err := Decode(bytes.NewReader(build(5)), 8); err != nil {
-		t.Fatalf("%d scans: %v", scans+5, err)
+	return append(f, 0xff, 0xd9), bytes.Count(data, []byte{0xff, 0xda})
+}
+
+func TestTooManyScans(t *testing.T) {
+	data, err := os.ReadFile("testdata/prog-2x2.jpg")
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err = Decode(bytes.NewReader(build(MaxScans+1-scans)), 1)
+	// The first scan, of the DC coefficients: repeating it rewrites them
+	// with the same values, a valid file but for the count.
+	_, scans := repeatFirstScan(data, 0)
+	most, _ := repeatFirstScan(data, MaxScans-scans)
+	if _, err := Decode(bytes.NewReader(most), 8); err != nil {
+		t.Fatalf("%d scans: %v", MaxScans, err)
+	}
+	over, _ := repeatFirstScan(data, MaxScans+1-scans)
+	_, err = Decode(bytes.NewReader(over), 1)
 	var unsupported UnsupportedError
 	if !errors.As(err, &unsupported) {
 		t.Fatalf("%d scans: got %v, want an UnsupportedError", MaxScans+1, err)
+	}
+}
+
+// LimitScans, which stands in front of image/jpeg, refuses what Decode
+// refuses, whatever the reads' sizes.
+func TestLimitScans(t *testing.T) {
+	data, err := os.ReadFile("testdata/prog-2x2.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, scans := repeatFirstScan(data, 0)
+	for _, c := range []struct {
+		repeats int
+		refused bool
+	}{{0, false}, {MaxScans - scans, false}, {MaxScans + 1 - scans, true}} {
+		f, _ := repeatFirstScan(data, c.repeats)
+		for name, r := range map[string]io.Reader{
+			"whole":       LimitScans(bytes.NewReader(f)),
+			"byte a time": LimitScans(iotest.OneByteReader(bytes.NewReader(f))),
+		} {
+			got, err := io.ReadAll(r)
+			var unsupported UnsupportedError
+			switch {
+			case c.refused && !errors.As(err, &unsupported):
+				t.Errorf("%d scans, %s: %v, want an UnsupportedError", scans+c.repeats, name,
+					err)
+			case !c.refused && (err != nil || !bytes.Equal(got, f)):
+				t.Errorf("%d scans, %s: %d of %d bytes, %v", scans+c.repeats, name, len(got),
+					len(f), err)
+			}
+		}
 	}
 }

@@ -42,9 +42,7 @@ func (d *decoder) processSOS(n int) error {
 	}
 	// imagepipe: a scan of end-of-band runs covers every block of the
 	// picture in a few bytes, so a file of thousands of them would cost
-	// minutes of CPU within the byte and pixel caps. Encoders write at most
-	// a few dozen (libjpeg's default script has 10); libjpeg-turbo's tools
-	// refuse files over a limit for the same reason.
+	// minutes of CPU within the byte and pixel caps (see MaxScans).
 	if d.scans++; d.scans > MaxScans {
 		return UnsupportedError(fmt.Sprintf("more than %d scans", MaxScans))
 	}
