@@ -249,8 +249,12 @@ func (s *devServer) build(awsCfg aws.Config, s3Host string) error {
 		return err
 	}
 	st := s.p.Stack
+	creds, err := awsCfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		return err
+	}
 	s.s3p, err = newS3Proxy(st.Emulators.S3, st.OriginalsBucket, st.ProcessedBucket,
-		pageOrigins(s.URL), s.log)
+		pageOrigins(s.URL), creds, s.log)
 	if err != nil {
 		return err
 	}

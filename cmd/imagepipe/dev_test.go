@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"image/jpeg"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -302,8 +303,9 @@ func TestNotAnImageFails(t *testing.T) {
 }
 
 // TestS3EndpointPolicy checks the browser's S3 endpoint refuses what a
-// private bucket refuses and, once draining, any new upload, which then
-// leaves neither an object nor an event behind.
+// private bucket refuses — unsigned, expired, edited or re-targeted URLs —
+// and, once draining, any new upload, which then leaves neither an object
+// nor an event behind.
 func TestS3EndpointPolicy(t *testing.T) {
 	s := startTest(t, testConfig(t))
 	c := signIn(t, s, "ada")
@@ -321,16 +323,23 @@ func TestS3EndpointPolicy(t *testing.T) {
 	expired.RawQuery = q.Encode()
 	processed := *u
 	processed.Path = "/" + s.p.Stack.ProcessedBucket + "/processed/x.jpg"
+	otherKey := *u
+	otherKey.Path = strings.TrimSuffix(u.Path, ".jpg") + "x.jpg"
+	png := maps.Clone(up.Headers)
+	png["Content-Type"] = "image/png"
 
 	for _, tc := range []struct {
 		name, url string
+		headers   map[string]string
 		want      int
 	}{
-		{"not presigned", unsigned.String(), 403},
-		{"expired", expired.String(), 403},
-		{"into the processed bucket", processed.String(), 403},
+		{"not presigned", unsigned.String(), up.Headers, 403},
+		{"expired", expired.String(), up.Headers, 403},
+		{"into the processed bucket", processed.String(), up.Headers, 403},
+		{"under another key", otherKey.String(), up.Headers, 403},
+		{"with another Content-Type than signed", up.UploadURL, png, 403},
 	} {
-		if st := c.put(uploadResponse{UploadURL: tc.url, Headers: up.Headers},
+		if st := c.put(uploadResponse{UploadURL: tc.url, Headers: tc.headers},
 			data); st != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, st, tc.want)
 		}
