@@ -149,11 +149,11 @@ func TestAnnouncementIsClaimedOnce(t *testing.T) {
 	if _, err := store.Write(ctx, item(done, "0A", "e1")); err != nil {
 		t.Fatal(err)
 	}
-	claim(failed, "0A", "e1", false) // not the stored outcome
-	claim(done, "0B", "e1", false)   // not the stored upload
-	claim(done, "0A", "e2", true)    // a duplicate may announce what e1 stored
-	claim(done, "0A", "e1", false)   // but only one at a time
-	claim(done, "0A", "e2", true)    // a retry gets its claim back
+	claim(failed, "0A", "e1", false)                   // not the stored outcome
+	claim(done, "0B", "e1", false)                     // not the stored upload
+	claim(done, "0A", "e2", true)                      // a duplicate may announce what e1 stored
+	claim(done, "0A", "e1", false)                     // but only one at a time
+	claim(done, "0A", "e2", true)                      // a retry gets its claim back
 	must(store.ReleaseAnnouncement(ctx, "img1", "e1")) // not e1's: no effect
 	claim(done, "0A", "e1", false)
 	must(store.ReleaseAnnouncement(ctx, "img1", "e2")) // e2's publish failed
