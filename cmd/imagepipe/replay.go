@@ -67,6 +67,7 @@ type replayOptions struct {
 	max             int
 	output          string
 	redriveFilter   types.ExecutionRedriveFilter
+	wait            time.Duration // 0: do not wait for the replays to end
 }
 
 // runReplay lists a state machine's failed executions in a time window,
@@ -101,7 +102,8 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(stdout, report.Summary.text(opts.execute))
 	}
-	if err != nil || report.Summary.Failed > 0 {
+	sum := report.Summary
+	if err != nil || sum.Failed > 0 || sum.FailedAgain > 0 || sum.StillRunning > 0 {
 		return 1
 	}
 	return 0
@@ -125,9 +127,13 @@ ImageRejected executions are skipped unless --include-rejected: the upload
 will never be an image, and a redrive would end in the same Fail state (auto
 starts them anew, for when a limit has been raised).
 
+With --wait the command then follows the replays until each has ended, or
+the time is up, and reports how each ended.
+
 The AWS configuration comes from the environment (AWS_REGION, AWS_PROFILE,
 credentials); AWS_ENDPOINT_URL_SFN points it at a local Step Functions.
-The exit code is 1 when any replay failed, 2 for a usage error.
+The exit code is 1 when any replay could not be made or, with --wait, did
+not succeed in time; 2 for a usage error.
 
 flags:
 `
@@ -158,6 +164,8 @@ func parseReplayFlags(args []string, stderr io.Writer, now time.Time) (replayOpt
 	fs.Float64Var(&opts.rate, "rate", 2, "replays (redrives and starts) per second")
 	fs.IntVar(&opts.max, "max", 0, "replay at most this many executions; 0 is no limit")
 	fs.StringVar(&opts.output, "output", "text", "`format`: text, or json for one JSON report")
+	fs.DurationVar(&opts.wait, "wait", 0, "with --execute, wait up to this long for the "+
+		"replays to end and report how each ended (polling at --rate); 0 does not wait")
 	redrive := fs.String("redrive-filter", "", "list only executions that were "+
 		"(REDRIVEN) or were not (NOT_REDRIVEN) redriven before; empty lists both")
 	fs.Usage = func() {
@@ -204,6 +212,12 @@ func parseReplayFlags(args []string, stderr io.Writer, now time.Time) (replayOpt
 	}
 	if opts.max < 0 {
 		problems = append(problems, "--max must not be negative")
+	}
+	if opts.wait < 0 {
+		problems = append(problems, "--wait must not be negative")
+	}
+	if opts.wait > 0 && !opts.execute {
+		problems = append(problems, "--wait needs --execute: a dry run starts nothing")
 	}
 	if opts.output != "text" && opts.output != "json" {
 		problems = append(problems, "--output "+opts.output+": not text or json")

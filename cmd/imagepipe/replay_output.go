@@ -100,8 +100,13 @@ func (s replaySummary) text(execute bool) string {
 	if len(why) > 0 {
 		skipped += " (" + strings.Join(why, ", ") + ")"
 	}
-	return fmt.Sprintf("%s %d (redriven %d, restarted %d); %s; failed %d; of %d listed",
+	line := fmt.Sprintf("%s %d (redriven %d, restarted %d); %s; failed %d; of %d listed",
 		verb, s.Replayed, s.Redriven, s.Restarted, skipped, s.Failed, s.Listed)
+	if n := s.Succeeded + s.FailedAgain + s.StillRunning; n > 0 {
+		line += fmt.Sprintf("; of the %d replays followed: succeeded %d, failed again %d, "+
+			"still running %d", n, s.Succeeded, s.FailedAgain, s.StillRunning)
+	}
+	return line
 }
 
 func orNone(s string) string {

@@ -59,6 +59,12 @@ type replayItem struct {
 	ReplayArn string `json:"replayArn,omitempty"`
 	// Failure is why the execution could not be read or replayed.
 	Failure string `json:"failure,omitempty"`
+	// Ended is, with --wait, how the replay ended: SUCCEEDED, FAILED,
+	// TIMED_OUT or ABORTED, or RUNNING when the wait was over first; EndError
+	// and EndCause are its error and cause.
+	Ended    string `json:"ended,omitempty"`
+	EndError string `json:"endError,omitempty"`
+	EndCause string `json:"endCause,omitempty"`
 
 	input *string
 }
@@ -85,6 +91,10 @@ type replaySummary struct {
 	Skipped   int            `json:"skipped"`
 	SkipWhy   map[string]int `json:"skippedBecause"`
 	Failed    int            `json:"failed"`
+	// With --wait: how the replays ended.
+	Succeeded    int `json:"succeeded,omitempty"`
+	FailedAgain  int `json:"failedAgain,omitempty"`
+	StillRunning int `json:"stillRunning,omitempty"`
 }
 
 func (r *replayer) run(ctx context.Context) (*replayReport, error) {
@@ -122,6 +132,9 @@ func (r *replayer) run(ctx context.Context) (*replayReport, error) {
 		report.Executions = append(report.Executions, it)
 		report.Summary.add(it)
 		r.printItem(it)
+	}
+	if o.wait > 0 {
+		return report, r.await(ctx, report)
 	}
 	return report, nil
 }

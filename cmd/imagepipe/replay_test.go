@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +47,8 @@ type replayEnv struct {
 	// names maps each upload (a sample's file name, or "rejected") to its
 	// execution's name, and ids to its imageId.
 	names, ids map[string]string
+	// hold, while set, keeps every Persist waiting until it is closed.
+	hold atomic.Pointer[chan struct{}]
 }
 
 // newReplayEnv builds a replayEnv; refuse, when set, names an operation that
@@ -54,15 +57,30 @@ func newReplayEnv(t *testing.T, refuse string) *replayEnv {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
+	e := &replayEnv{ctx: ctx, names: map[string]string{}, ids: map[string]string{}}
 	p, err := pipeline.Start(ctx, t, pipeline.Options{
 		Stack:  localstack.Options{InjectFaults: true, MaxAttempts: 2},
-		Logger: slog.New(slog.NewJSONHandler(t.Output(), nil))})
+		Logger: slog.New(slog.NewJSONHandler(t.Output(), nil)),
+		WrapTask: func(function string, h engine.Handler) engine.Handler {
+			if function != "persist" {
+				return h
+			}
+			return func(c context.Context, in json.RawMessage) (json.RawMessage, error) {
+				if hold := e.hold.Load(); hold != nil {
+					select {
+					case <-*hold:
+					case <-c.Done():
+						return nil, c.Err()
+					}
+				}
+				return h(c, in)
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	e := &replayEnv{ctx: ctx, p: p, api: sfnapi.New(p.Machine),
-		names: map[string]string{}, ids: map[string]string{}}
+	e.p, e.api = p, sfnapi.New(p.Machine)
 	var h http.Handler = e.api
 	if refuse != "" {
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -476,10 +494,93 @@ func TestReplayFailuresAndRefusals(t *testing.T) {
 	}
 }
 
+// With --wait the command follows its replays to their end: how each ended
+// is in the report, and the exit code is 1 unless all succeeded in time.
+func TestReplayWaitsForTheOutcome(t *testing.T) {
+	cases := []struct {
+		name   string
+		before func(e *replayEnv) (after func())
+		args   []string
+		ended  map[string]string // upload → how its replay ended
+		sum    replaySummary
+	}{
+		{"each replay to its end", func(e *replayEnv) func() {
+			e.p.Stack.Faults.Clear()
+			return nil
+		}, []string{"--wait", "1m", "--include-rejected"},
+			replayEach("SUCCEEDED", "FAILED ImageRejected"),
+			replaySummary{Listed: 4, Replayed: 4, Redriven: 3, Restarted: 1,
+				SkipWhy: map[string]int{}, Succeeded: 3, FailedAgain: 1}},
+		{"replays that fail again", nil, []string{"--wait", "1m"},
+			replayEach("FAILED DependencyUnavailable", ""),
+			replaySummary{Listed: 4, Replayed: 3, Redriven: 3, Skipped: 1,
+				SkipWhy: map[string]int{skipRejected: 1}, FailedAgain: 3}},
+		{"a wait that runs out", func(e *replayEnv) func() {
+			e.p.Stack.Faults.Clear()
+			hold := make(chan struct{})
+			e.hold.Store(&hold)
+			return func() { close(hold) }
+		}, []string{"--wait", "300ms"},
+			replayEach("RUNNING", ""),
+			replaySummary{Listed: 4, Replayed: 3, Redriven: 3, Skipped: 1,
+				SkipWhy: map[string]int{skipRejected: 1}, StillRunning: 3}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newReplayEnv(t, "")
+			var after func()
+			if c.before != nil {
+				after = c.before(e)
+			}
+			report, code := e.replay(t, append(c.args, "--execute")...)
+			if after != nil {
+				after()
+			}
+			byName := map[string]string{}
+			for upload, name := range e.names {
+				byName[name] = upload
+			}
+			ended := map[string]string{}
+			for _, it := range report.Executions {
+				if it.Ended != "" {
+					ended[byName[it.Name]] = strings.TrimSpace(it.Ended + " " + it.EndError)
+				}
+			}
+			if code != 1 || !maps.Equal(ended, c.ended) ||
+				!replaySummaryEqual(report.Summary, c.sum) {
+				t.Errorf("exit code %d, replays ended\n%v\nwant\n%v\nsummary %+v, want %+v",
+					code, ended, c.ended, report.Summary, c.sum)
+			}
+			e.idle(t)
+		})
+	}
+
+	t.Run("as text", func(t *testing.T) {
+		e := newReplayEnv(t, "")
+		e.p.Stack.Faults.Clear()
+		out, code := e.replayText(t, "--execute", "--wait", "1m", "--include-rejected")
+		want := []string{"waiting up to 1m0s for 4 replays to end",
+			e.names["rejected"] + "-replay-1  ended FAILED: ImageRejected",
+			"of the 4 replays followed: succeeded 3, failed again 1, still running 0"}
+		for _, s := range replaySamples {
+			want = append(want, e.names[s]+"  ended SUCCEEDED")
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("output lacks %q:\n%s", w, out)
+			}
+		}
+		if code != 1 {
+			t.Errorf("exit code %d, want 1", code)
+		}
+	})
+}
+
 func replaySummaryEqual(a, b replaySummary) bool {
 	return a.Listed == b.Listed && a.Replayed == b.Replayed && a.Redriven == b.Redriven &&
 		a.Restarted == b.Restarted && a.Skipped == b.Skipped && a.Failed == b.Failed &&
-		maps.Equal(a.SkipWhy, b.SkipWhy)
+		maps.Equal(a.SkipWhy, b.SkipWhy) && a.Succeeded == b.Succeeded &&
+		a.FailedAgain == b.FailedAgain && a.StillRunning == b.StillRunning
 }
 
 func TestReplayFlags(t *testing.T) {
@@ -501,6 +602,8 @@ func TestReplayFlags(t *testing.T) {
 			"--rate must be above 0"},
 		{"an unknown output", []string{"--state-machine-arn", "x", "--output", "yaml"}, 2,
 			"--output yaml: not text or json"},
+		{"a wait for a dry run", []string{"--state-machine-arn", "x", "--wait", "1m"}, 2,
+			"--wait needs --execute"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
