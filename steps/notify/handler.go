@@ -34,49 +34,32 @@ func LoadConfig(env settings.Env) (Config, error) {
 
 // Handler is the notify Lambda.
 type Handler struct {
-	store *metadata.Store
-	pub   *notification.Publisher
-	log   *slog.Logger
+	announcer *notification.Announcer
+	log       *slog.Logger
 }
 
-// New returns the handler.
+// New returns the handler, which claims announcements in store and
+// publishes with pub.
 func New(store *metadata.Store, pub *notification.Publisher, log *slog.Logger) *Handler {
-	return &Handler{store: store, pub: pub, log: log}
+	return &Handler{announcer: notification.NewAnnouncer(store, pub), log: log}
 }
 
-// Handle publishes the record's outcome once: it claims the announcement on
-// the item, publishes, and marks it made. Nothing is sent when the outcome was
-// announced already or is being announced by another execution (a duplicated
-// event), or when the item holds a newer outcome. A failed publish gives the
-// claim back, so that a retry, a redrive or a new execution announces it.
+// Handle publishes the record's outcome once ([notification.Announcer]):
+// nothing is sent when the outcome was announced already or is being
+// announced by another execution (a duplicated event), or when the item holds
+// a newer outcome. A failed publish is returned, and a retry, a redrive or a
+// new execution then announces the outcome.
 func (h *Handler) Handle(ctx context.Context, in stepio.NotifyInput) (stepio.NotifyOutput, error) {
-	rec := in.Record
-	log := h.log.With("imageId", rec.ImageID, "executionArn", in.ExecutionArn,
-		"status", rec.Status)
-	claimed, err := h.store.ClaimAnnouncement(ctx, rec.ImageID, rec.Status, rec.Sequencer,
-		in.ExecutionArn)
+	log := h.log.With("imageId", in.Record.ImageID, "executionArn", in.ExecutionArn,
+		"status", in.Record.Status)
+	id, sent, err := h.announcer.Announce(ctx, in.Record, in.ExecutionArn, log)
 	if err != nil {
-		log.Error("claiming the announcement failed", "error", err.Error(),
-			"errorName", steperr.Name(err))
+		log.Error("announcing failed", "error", err.Error(), "errorName", steperr.Name(err))
 		return stepio.NotifyOutput{}, steperr.Boundary(err)
 	}
-	if !claimed {
+	if !sent {
 		log.Info("notification skipped: outcome announced, being announced, or superseded")
 		return stepio.NotifyOutput{Skipped: true}, nil
-	}
-	id, err := h.pub.Publish(ctx, rec, in.ExecutionArn)
-	if err != nil {
-		log.Error("publish failed", "error", err.Error(), "errorName", steperr.Name(err))
-		if rerr := h.store.ReleaseAnnouncement(ctx, rec.ImageID, in.ExecutionArn); rerr != nil {
-			log.Error("giving the announcement back failed", "error", rerr.Error())
-		}
-		return stepio.NotifyOutput{}, steperr.Boundary(err)
-	}
-	// The message is out: a failure to mark it is logged, not returned, since
-	// a retry would send it again. The claim stays, so no other execution
-	// sends it either.
-	if err := h.store.MarkNotified(ctx, rec.ImageID, in.ExecutionArn); err != nil {
-		log.Error("marking the announcement made failed", "error", err.Error())
 	}
 	log.Info("notification sent", "messageId", id)
 	return stepio.NotifyOutput{MessageID: id}, nil

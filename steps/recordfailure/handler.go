@@ -64,14 +64,14 @@ const (
 
 // Handler is the failure recorder Lambda.
 type Handler struct {
-	store *metadata.Store
-	pub   *notification.Publisher
-	log   *slog.Logger
+	store     *metadata.Store
+	announcer *notification.Announcer
+	log       *slog.Logger
 }
 
 // New returns the handler.
 func New(store *metadata.Store, pub *notification.Publisher, log *slog.Logger) *Handler {
-	return &Handler{store: store, pub: pub, log: log}
+	return &Handler{store: store, announcer: notification.NewAnnouncer(store, pub), log: log}
 }
 
 // Handle records one status change event.
@@ -126,30 +126,18 @@ func (h *Handler) Handle(ctx context.Context, event events.CloudWatchEvent) (Out
 	return h.announce(ctx, log, item, sc.ExecutionArn)
 }
 
-// announce publishes the failure notification of item, once: it claims the
-// announcement, publishes and marks it made, as Notify does.
+// announce publishes the failure notification of item once, as Notify
+// announces ([notification.Announcer]).
 func (h *Handler) announce(ctx context.Context, log *slog.Logger, item metadata.Item,
 	executionArn string) (Outcome, error) {
-	claimed, err := h.store.ClaimAnnouncement(ctx, item.ImageID, item.Status, item.Sequencer,
-		executionArn)
+	id, sent, err := h.announcer.Announce(ctx, item.Record(true), executionArn, log)
 	if err != nil {
-		log.Error("claiming the announcement failed", "error", err.Error())
+		log.Error("announcing the failure failed", "error", err.Error())
 		return Recorded, steperr.Boundary(err)
 	}
-	if !claimed {
+	if !sent {
 		log.Info("failure already recorded and announced")
 		return Unchanged, nil
-	}
-	id, err := h.pub.Publish(ctx, item.Record(true), executionArn)
-	if err != nil {
-		log.Error("publish failed", "error", err.Error())
-		if rerr := h.store.ReleaseAnnouncement(ctx, item.ImageID, executionArn); rerr != nil {
-			log.Error("giving the announcement back failed", "error", rerr.Error())
-		}
-		return Recorded, steperr.Boundary(err)
-	}
-	if err := h.store.MarkNotified(ctx, item.ImageID, executionArn); err != nil {
-		log.Error("marking the failure announced failed", "error", err.Error())
 	}
 	log.Info("failure recorded", "reason", item.Reason, "messageId", id)
 	return Recorded, nil
