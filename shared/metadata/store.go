@@ -138,9 +138,16 @@ func (s *Store) Write(ctx context.Context, item Item) (changed bool, err error) 
 	values[":done"] = str(stepio.StatusDone)
 	names["#imageId"] = KeyAttribute
 
-	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return s.updateIf(ctx, item.ImageID, update, condition, names, values)
+}
+
+// updateIf updates the item of imageID when condition holds, and reports
+// whether it did.
+func (s *Store) updateIf(ctx context.Context, imageID, update, condition string,
+	names map[string]string, values map[string]types.AttributeValue) (bool, error) {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
-		Key:                       map[string]types.AttributeValue{KeyAttribute: str(item.ImageID)},
+		Key:                       map[string]types.AttributeValue{KeyAttribute: str(imageID)},
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String(condition),
 		ExpressionAttributeNames:  names,
@@ -253,32 +260,20 @@ func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Va
 // past Notify's retries) announces it.
 func (s *Store) ClaimAnnouncement(ctx context.Context, imageID, status, sequencer,
 	executionArn string) (bool, error) {
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        aws.String(s.table),
-		Key:              map[string]types.AttributeValue{KeyAttribute: str(imageID)},
-		UpdateExpression: aws.String("SET #announcedBy = :executionArn"),
-		ConditionExpression: aws.String("#status = :status AND #sequencer = :sequencer AND " +
-			"(attribute_not_exists(#notified) OR #notified = :false) AND " +
-			"(attribute_not_exists(#announcedBy) OR #announcedBy = :none OR " +
-			"#announcedBy = :executionArn)"),
-		ExpressionAttributeNames: map[string]string{"#announcedBy": "announcedBy",
-			"#status": "status", "#sequencer": "sequencer", "#notified": "notified"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
+	return s.updateIf(ctx, imageID, "SET #announcedBy = :executionArn",
+		"#status = :status AND #sequencer = :sequencer AND "+
+			"(attribute_not_exists(#notified) OR #notified = :false) AND "+
+			"(attribute_not_exists(#announcedBy) OR #announcedBy = :none OR "+
+			"#announcedBy = :executionArn)",
+		map[string]string{"#announcedBy": "announcedBy", "#status": "status",
+			"#sequencer": "sequencer", "#notified": "notified"},
+		map[string]types.AttributeValue{
 			":executionArn": str(executionArn),
 			":status":       str(status),
 			":sequencer":    str(s3event.PadSequencer(sequencer)),
 			":false":        &types.AttributeValueMemberBOOL{Value: false},
 			":none":         str(""),
-		},
-	})
-	var conditionFailed *types.ConditionalCheckFailedException
-	if errors.As(err, &conditionFailed) {
-		return false, nil
-	}
-	if err != nil {
-		return false, steperr.FromAWS("dynamodb", "UpdateItem", err)
-	}
-	return true, nil
+		})
 }
 
 // ReleaseAnnouncement gives up executionArn's claim on an announcement it
@@ -286,48 +281,30 @@ func (s *Store) ClaimAnnouncement(ctx context.Context, imageID, status, sequence
 // another execution may make it. It does nothing when executionArn holds no
 // such claim.
 func (s *Store) ReleaseAnnouncement(ctx context.Context, imageID, executionArn string) error {
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        aws.String(s.table),
-		Key:              map[string]types.AttributeValue{KeyAttribute: str(imageID)},
-		UpdateExpression: aws.String("SET #announcedBy = :none"),
-		ConditionExpression: aws.String("#announcedBy = :executionArn AND " +
-			"(attribute_not_exists(#notified) OR #notified = :false)"),
-		ExpressionAttributeNames: map[string]string{"#announcedBy": "announcedBy",
-			"#notified": "notified"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
+	_, err := s.updateIf(ctx, imageID, "SET #announcedBy = :none",
+		"#announcedBy = :executionArn AND "+
+			"(attribute_not_exists(#notified) OR #notified = :false)",
+		map[string]string{"#announcedBy": "announcedBy", "#notified": "notified"},
+		map[string]types.AttributeValue{
 			":executionArn": str(executionArn),
 			":false":        &types.AttributeValueMemberBOOL{Value: false},
 			":none":         str(""),
-		},
-	})
-	var conditionFailed *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &conditionFailed) {
-		return steperr.FromAWS("dynamodb", "UpdateItem", err)
-	}
-	return nil
+		})
+	return err
 }
 
 // MarkNotified records that executionArn has made the announcement it
 // claimed. It does nothing when executionArn holds no claim (another outcome
 // has been stored since).
 func (s *Store) MarkNotified(ctx context.Context, imageID, executionArn string) error {
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 map[string]types.AttributeValue{KeyAttribute: str(imageID)},
-		UpdateExpression:    aws.String("SET #notified = :true"),
-		ConditionExpression: aws.String("#announcedBy = :executionArn"),
-		ExpressionAttributeNames: map[string]string{"#notified": "notified",
-			"#announcedBy": "announcedBy"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
+	_, err := s.updateIf(ctx, imageID, "SET #notified = :true",
+		"#announcedBy = :executionArn",
+		map[string]string{"#notified": "notified", "#announcedBy": "announcedBy"},
+		map[string]types.AttributeValue{
 			":true":         &types.AttributeValueMemberBOOL{Value: true},
 			":executionArn": str(executionArn),
-		},
-	})
-	var conditionFailed *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &conditionFailed) {
-		return steperr.FromAWS("dynamodb", "UpdateItem", err)
-	}
-	return nil
+		})
+	return err
 }
 
 // IDs returns the id of every item, by a full table scan: for the local

@@ -106,20 +106,10 @@ func TestExhaustedRetriesFailAtTheTaskThenRecover(t *testing.T) {
 			}
 
 			p.Stack.Faults.Clear()
-			arn := failed.ExecutionArn
-			if recovery == "redrive" {
-				if err := p.Machine.Redrive(ctx, arn); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				var err error
-				if arn, err = p.Machine.Start(ctx, "", failed.Input); err != nil {
-					t.Fatal(err)
-				}
-			}
-			end, err := p.Machine.Wait(ctx, arn)
-			if err != nil || end.Status != engine.StatusSucceeded {
-				t.Fatalf("after %s: %+v, %v", recovery, end, err)
+			end := replay(t, ctx, p, recovery, failed)
+			arn := end.ExecutionArn
+			if end.Status != engine.StatusSucceeded {
+				t.Fatalf("after %s: %+v", recovery, end)
 			}
 			idle(t, ctx, p)
 
@@ -189,6 +179,29 @@ func TestDuplicatedEventChangesNothing(t *testing.T) {
 	}
 }
 
+// replay redrives failed, or starts a new execution with its input, as an
+// operator would, and returns how that ended.
+func replay(t *testing.T, ctx context.Context, p *pipeline.Pipeline, recovery string,
+	failed engine.Description) engine.Description {
+	t.Helper()
+	arn := failed.ExecutionArn
+	if recovery == "redrive" {
+		if err := p.Machine.Redrive(ctx, arn); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		var err error
+		if arn, err = p.Machine.Start(ctx, "", failed.Input); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end, err := p.Machine.Wait(ctx, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return end
+}
+
 // SNS down past the announcing task's retries: the execution fails at that
 // task with its outcome stored but unannounced. Once SNS is back, a redrive
 // or a new execution with the same input sends the one message — for a
@@ -235,21 +248,7 @@ func TestFailedAnnouncementIsMadeByTheReplay(t *testing.T) {
 				}
 
 				p.Stack.Faults.Clear()
-				arn := failed.ExecutionArn
-				if recovery == "redrive" {
-					if err := p.Machine.Redrive(ctx, arn); err != nil {
-						t.Fatal(err)
-					}
-				} else {
-					var err error
-					if arn, err = p.Machine.Start(ctx, "", failed.Input); err != nil {
-						t.Fatal(err)
-					}
-				}
-				end, err := p.Machine.Wait(ctx, arn)
-				if err != nil {
-					t.Fatal(err)
-				}
+				end := replay(t, ctx, p, recovery, failed)
 				if c.status == stepio.StatusDone && end.Status != engine.StatusSucceeded ||
 					c.status == stepio.StatusFailed && end.Error != "ImageRejected" {
 					t.Fatalf("after %s: %s %s", recovery, end.Status, end.Error)
